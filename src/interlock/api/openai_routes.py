@@ -1,0 +1,101 @@
+"""OpenAI-compatible routes: chat completions, models, embeddings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from interlock.api.body import read_json
+from interlock.api.rendering import json_response, openai_error, served_by, sse_openai
+from interlock.api.state import AppState
+from interlock.errors import InterlockError, InvalidRequest, UnsupportedParameter
+from interlock.observability.record import RequestRecord
+from interlock.providers.base import EmbeddingProvider
+from interlock.wire.openai_chat import parse_chat_request
+
+
+def _state(request: Request) -> AppState:
+    return request.app.state.interlock  # type: ignore[no-any-return]
+
+
+async def chat_completions(request: Request) -> Response:
+    state = _state(request)
+    gateway = state.gateway
+    rec = RequestRecord(request_id=request.state.request_id, endpoint="chat")
+    try:
+        req = parse_chat_request(await read_json(request, state.runtime.config.server.max_body_bytes))
+        if req.stream:
+            stream = await gateway.chat_stream(req, rec)
+
+            def on_end(error: InterlockError | None, completed: bool) -> None:
+                gateway.record(rec, error, status=None if completed else 499)
+
+            return StreamingResponse(
+                sse_openai(stream.chunks, on_end),
+                media_type="text/event-stream",
+                headers={**served_by(stream.deployment.model, stream.deployment.name), "cache-control": "no-cache"},
+            )
+        result = await gateway.chat(req, rec)
+    except InterlockError as exc:
+        gateway.record(rec, exc)
+        return openai_error(exc)
+    gateway.record(rec)
+    return json_response(result.response, headers=served_by(result.deployment.model, result.deployment.name))
+
+
+async def list_models(request: Request) -> Response:
+    state = _state(request)
+    return json_response({"object": "list", "data": state.runtime.catalog.listing(state.started_at)})
+
+
+async def get_model(request: Request) -> Response:
+    state = _state(request)
+    name = request.path_params["model"]
+    try:
+        model = state.runtime.catalog.resolve(name)
+    except InterlockError as exc:
+        return openai_error(exc)
+    entry = model.to_openai(state.started_at)
+    entry["id"] = name
+    return json_response(entry)
+
+
+async def embeddings(request: Request) -> Response:
+    state = _state(request)
+    gateway = state.gateway
+    rec = RequestRecord(request_id=request.state.request_id, endpoint="embeddings")
+    try:
+        body = await read_json(request, state.runtime.config.server.max_body_bytes)
+        model_name, payload = _parse_embeddings(body)
+        rec.requested_model = model_name
+        model = state.runtime.catalog.resolve(model_name)
+        deployment = next((d for d in model.deployments if d.capabilities.embeddings), None)
+        provider = state.runtime.providers.get(deployment.name) if deployment else None
+        if deployment is None or not isinstance(provider, EmbeddingProvider):
+            raise UnsupportedParameter(f"The model {model_name!r} does not serve embeddings.", param="model")
+        rec.model, rec.deployment = deployment.model, deployment.name
+        result = await provider.embed(payload, rec.request_id)
+        result["model"] = deployment.model
+    except InterlockError as exc:
+        gateway.record(rec, exc)
+        return openai_error(exc)
+    gateway.record(rec)
+    return json_response(result, headers=served_by(deployment.model, deployment.name))
+
+
+def _parse_embeddings(body: Any) -> tuple[str, dict[str, Any]]:
+    if not isinstance(body, dict):
+        raise InvalidRequest("The request body must be a JSON object.")
+    allowed = {"model", "input", "encoding_format", "dimensions", "user"}
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise InvalidRequest(f"Unrecognized request argument supplied: {unknown[0]}", param=unknown[0])
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        raise InvalidRequest("Missing required parameter: 'model'.", param="model")
+    inp = body.get("input")
+    if not (isinstance(inp, str) or (isinstance(inp, list) and inp)):
+        raise InvalidRequest("'input' must be a string or a non-empty list.", param="input")
+    return model, {k: v for k, v in body.items() if k != "model"}

@@ -1,0 +1,39 @@
+"""``interlock config ...``: check a config file, print its JSON Schema."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from interlock.config.load import ConfigError, load_config
+from interlock.config.schema import GatewayConfig
+
+config_app = typer.Typer(help="Check and describe gateway config files.", no_args_is_help=True)
+err = Console(stderr=True)
+out = Console()
+
+
+@config_app.command("check")
+def check(file: Path = typer.Argument(..., help="YAML config file")) -> None:
+    """Validate FILE; print every error with its path in the file and exit non-zero if any."""
+    try:
+        loaded = load_config(file)
+    except ConfigError as exc:
+        err.print(f"[bold red]{exc.source}: {len(exc.problems)} error(s)[/]")
+        for problem in exc.problems:
+            err.print(f"  {problem}", markup=False, highlight=False)
+        raise typer.Exit(code=1) from None
+    cfg = loaded.config
+    out.print(
+        f"[green]ok[/] {file}: {len(cfg.deployments)} deployments, "
+        f"{len({d.model for d in cfg.deployments})} models, {len(cfg.aliases)} aliases; config hash {loaded.hash}"
+    )
+
+
+@config_app.command("schema")
+def schema() -> None:
+    """Print the JSON Schema of the config file (for editor completion and validation)."""
+    print(json.dumps(GatewayConfig.model_json_schema(), indent=2))

@@ -1,0 +1,54 @@
+"""``interlock serve``: load the config (or the embedded default) and run the gateway on uvicorn."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from interlock.api.app import build_app
+from interlock.config.defaults import default_config
+from interlock.config.load import ConfigError, load_config
+from interlock.gateway.runtime import Runtime
+from interlock.observability.logging import configure_logging
+
+console = Console(stderr=True)
+
+
+def serve(
+    config: Path | None = typer.Option(None, "--config", "-c", help="YAML config; without it, the embedded default"),
+    host: str | None = typer.Option(None, help="bind address (default from config, else 127.0.0.1)"),
+    port: int | None = typer.Option(None, help="port (default from config, else 8080)"),
+    log_level: str = typer.Option("info", help="log level"),
+) -> None:
+    """Start the gateway."""
+    configure_logging(log_level.upper())
+    try:
+        loaded = load_config(config) if config else default_config()
+    except ConfigError as exc:
+        console.print(f"[bold red]{exc.source}: invalid config[/]")
+        for p in exc.problems:
+            console.print(f"  {p}", markup=False, highlight=False)
+        raise typer.Exit(code=1) from None
+    server = loaded.config.server
+    if config is None:
+        if host not in (None, "127.0.0.1", "localhost", "::1"):
+            console.print("[bold red]Without a config file the gateway only binds to 127.0.0.1 (it has no authentication).[/]")
+            raise typer.Exit(code=2)
+        host = "127.0.0.1"
+    bind_host = host or server.host
+    bind_port = port if port is not None else server.port
+    console.print(f"[bold]interlock[/] config {loaded.source} (hash {loaded.hash})")
+    for d in loaded.config.deployments:
+        console.print(f"  model [cyan]{d.model}[/] via {d.name} ({d.type}, {d.perimeter}, context {d.context_window})")
+    if not server.auth:
+        console.print(
+            "[yellow]Running WITHOUT authentication: any client that can reach "
+            f"{bind_host}:{bind_port} can use it.[/]"
+        )
+    console.print("Loading models (the first start can take a little while) ...")
+    app = build_app(Runtime(loaded), say=lambda m: console.print(f"  {m}"))
+    console.print(f"Serving the OpenAI-compatible API on http://{bind_host}:{bind_port}/v1")
+    uvicorn.run(app, host=bind_host, port=bind_port, log_level="warning", access_log=False, loop="auto", http="auto")

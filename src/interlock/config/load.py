@@ -1,0 +1,107 @@
+"""Reading a config file: YAML in, validated ``GatewayConfig`` out, or every error with its path and line."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+import yaml
+from pydantic import ValidationError
+
+from interlock.config.schema import GatewayConfig
+
+_UNION_TAGS = {"openai", "anthropic", "llamacpp"}
+
+
+class ConfigError(Exception):
+    """The config is invalid; ``problems`` holds one ``path: message`` line per error."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__(f"{source}: invalid config\n" + "\n".join(f"  {p}" for p in problems))
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    config: GatewayConfig
+    hash: str
+    source: str
+
+
+def format_path(loc: tuple[Any, ...]) -> str:
+    """``('deployments', 2, 'openai', 'price', 'input_per_mtok')`` -> ``deployments[2].price.input_per_mtok``."""
+    out = ""
+    for i, part in enumerate(loc):
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in _UNION_TAGS and i > 0 and isinstance(loc[i - 1], int):
+            continue  # pydantic adds the discriminator value to the path; the file has no such level
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """Follow ``loc`` through the YAML node tree to find the line of the offending value."""
+    line = None
+    for part in loc:
+        if node is None:
+            break
+        line = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+            child = next((v for k, v in node.value if getattr(k, "value", None) == part), None)
+            if child is None and part in _UNION_TAGS:
+                continue  # the discriminator level exists only in pydantic's path
+            node = child
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            node = node.value[part] if part < len(node.value) else None
+        else:
+            continue
+    if node is not None:
+        line = node.start_mark.line + 1
+    return line
+
+
+def canonical_hash(config: GatewayConfig) -> str:
+    """Hash of the canonical (validated, defaults filled, key-sorted) config; logged with every request."""
+    data = config.model_dump(mode="json")
+    return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
+
+
+def parse_config(text: str, source: str = "<config>") -> LoadedConfig:
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(source, [f"not valid YAML: {exc}"]) from None
+    if not isinstance(data, dict):
+        raise ConfigError(source, ["(top level): must be a mapping with `deployments`"])
+    try:
+        config = GatewayConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors(include_url=False):
+            loc = tuple(err["loc"])
+            line = _line_of(node, loc)
+            where = f"line {line}: " if line else ""
+            msg = err["msg"].removeprefix("Value error, ")
+            problems.append(f"{where}{format_path(loc)}: {msg}")
+        raise ConfigError(source, problems) from None
+    return LoadedConfig(config=config, hash=canonical_hash(config), source=source)
+
+
+def load_config(path: str | Path) -> LoadedConfig:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(str(p), [f"cannot read: {exc.strerror}"]) from None
+    return parse_config(text, source=str(p))
+
+
+def config_from_object(config: GatewayConfig, source: str) -> LoadedConfig:
+    return LoadedConfig(config=config, hash=canonical_hash(config), source=source)

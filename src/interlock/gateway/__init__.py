@@ -1,0 +1,1 @@
+"""The gateway core: resolves a request to a deployment, calls its provider, and records the outcome."""

@@ -1,0 +1,1 @@
+"""Observability: the per-request record, Prometheus metrics and structured JSON logs."""

@@ -1,0 +1,65 @@
+"""Structured JSON logs: one line per request; prompt and completion text only when a setting allows it."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from typing import Any
+
+import orjson
+
+from interlock.observability.record import RequestRecord
+
+request_log = logging.getLogger("interlock.request")
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            entry.update(fields)
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return orjson.dumps(entry, default=str).decode()
+
+
+def configure_logging(level: str = "INFO") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger("interlock")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+def log_request(rec: RequestRecord, include_text: bool) -> None:
+    if not request_log.isEnabledFor(logging.INFO):
+        return
+    fields: dict[str, Any] = {
+        "request_id": rec.request_id,
+        "endpoint": rec.endpoint,
+        "requested_model": rec.requested_model,
+        "model": rec.model,
+        "deployment": rec.deployment,
+        "status": rec.status,
+        "error_code": rec.error_code,
+        "stream": rec.stream,
+        "latency_ms": round(rec.latency_s * 1000, 2),
+        "ttft_ms": round(rec.first_token_s * 1000, 2) if rec.first_token_s is not None else None,
+        "prompt_tokens": rec.usage.prompt_tokens,
+        "completion_tokens": rec.usage.completion_tokens,
+        "attempts": rec.attempts,
+        "config_hash": rec.config_hash,
+        **rec.extra,
+    }
+    if include_text:
+        fields["prompt"] = rec.prompt_text
+        fields["completion"] = rec.completion_text
+    request_log.info("request", extra={"fields": fields})

@@ -1,0 +1,39 @@
+"""The record of one request as it moves through the gateway; every sink (metrics, logs, ledger) reads it."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from interlock.providers.base import Usage
+
+
+@dataclass(slots=True)
+class RequestRecord:
+    request_id: str
+    endpoint: str
+    requested_model: str = ""
+    model: str = ""
+    deployment: str = ""
+    stream: bool = False
+    status: int = 200
+    error_code: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    started: float = field(default_factory=time.perf_counter)
+    first_token_s: float | None = None
+    latency_s: float = 0.0
+    config_hash: str = ""
+    attempts: int = 0
+    prompt_text: str | None = None
+    completion_text: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def mark_first_token(self) -> None:
+        if self.first_token_s is None:
+            self.first_token_s = time.perf_counter() - self.started
+
+    def finish(self, status: int, error_code: str | None = None) -> None:
+        self.status = status
+        self.error_code = error_code
+        self.latency_s = time.perf_counter() - self.started

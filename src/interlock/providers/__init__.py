@@ -1,0 +1,1 @@
+"""Providers: one per upstream kind, all behind the ``Provider`` Protocol in ``base``."""

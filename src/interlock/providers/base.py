@@ -1,0 +1,83 @@
+"""The provider seam: one small Protocol every upstream kind implements.
+
+Requests and responses cross this seam in OpenAI chat-completion shape (plain dicts,
+already validated at the HTTP edge); providers translate to and from their own wire
+format. A stream yields OpenAI ``chat.completion.chunk`` dicts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+JSON = dict[str, Any]
+
+
+@dataclass(slots=True)
+class ChatRequest:
+    """A chat request bound for one deployment.
+
+    ``body`` is the OpenAI-format request (without ``model`` or ``stream``, which the
+    provider sets from its own deployment); ``request_id`` travels to upstream logs.
+    """
+
+    body: JSON
+    request_id: str = ""
+    include_usage: bool = True
+    extra: JSON = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    estimated: bool = False
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def to_openai(self) -> JSON:
+        out: JSON = {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.total_tokens,
+        }
+        if self.cached_tokens:
+            out["prompt_tokens_details"] = {"cached_tokens": self.cached_tokens}
+        return out
+
+    @classmethod
+    def from_openai(cls, usage: JSON | None) -> "Usage":
+        if not usage:
+            return cls()
+        details = usage.get("prompt_tokens_details") or {}
+        return cls(
+            prompt_tokens=int(usage.get("prompt_tokens") or 0),
+            completion_tokens=int(usage.get("completion_tokens") or 0),
+            cached_tokens=int(details.get("cached_tokens") or 0),
+        )
+
+
+@runtime_checkable
+class Provider(Protocol):
+    """What every upstream kind implements: one completion, one stream, and cleanup."""
+
+    async def complete(self, request: ChatRequest) -> JSON:
+        """Return an OpenAI ``chat.completion`` dict (with ``usage``)."""
+        ...
+
+    def stream(self, request: ChatRequest) -> AsyncIterator[JSON]:
+        """Yield OpenAI ``chat.completion.chunk`` dicts; the last carries ``usage`` when known."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class EmbeddingProvider(Protocol):
+    """Optional: providers whose deployments serve embeddings also implement this."""
+
+    async def embed(self, body: JSON, request_id: str = "") -> JSON: ...

@@ -1,0 +1,157 @@
+"""The connection to one HTTP upstream: a pooled aiohttp session, auth headers, timeouts, error mapping.
+
+Wire-format translation lives in the provider modules; this module only moves bytes and
+turns transport failures into the error tree (at exactly this boundary).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import orjson
+
+from interlock.config.deployments import Timeouts
+from interlock.errors import UpstreamConnectionError, UpstreamError, UpstreamMalformed, UpstreamTimeout
+from interlock.providers.http_errors import error_from_response
+from interlock.providers.sse import iter_sse
+
+JSON = dict[str, Any]
+
+
+class UpstreamClient:
+    def __init__(
+        self,
+        deployment: str,
+        base_url: str,
+        headers: dict[str, str],
+        timeouts: Timeouts,
+        max_connections: int,
+        api_key_env: str | None = None,
+    ) -> None:
+        self.deployment = deployment
+        self.base_url = base_url
+        self.timeouts = timeouts
+        self.max_connections = max_connections
+        self.api_key_env = api_key_env
+        self._headers = {"content-type": "application/json", **headers}
+        self._session: aiohttp.ClientSession | None = None
+
+    def key(self) -> str | None:
+        """The API key, read from the named environment variable (never stored in config)."""
+        if not self.api_key_env:
+            return None
+        value = os.environ.get(self.api_key_env)
+        if not value:
+            raise UpstreamError(
+                f"Deployment {self.deployment!r} needs its API key in the environment variable "
+                f"{self.api_key_env}, which is not set.",
+                deployment=self.deployment,
+                code="upstream_key_missing",
+            )
+        return value
+
+    def _session_now(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            t = self.timeouts
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self.max_connections, ttl_dns_cache=300),
+                timeout=aiohttp.ClientTimeout(total=t.total, sock_connect=t.connect),
+                json_serialize=lambda o: orjson.dumps(o).decode(),
+                auto_decompress=True,
+            )
+        return self._session
+
+    async def post_json(self, path: str, body: JSON, headers: dict[str, str]) -> JSON:
+        session = self._session_now()
+        try:
+            async with session.post(
+                self.base_url + path, data=orjson.dumps(body), headers={**self._headers, **headers}
+            ) as resp:
+                raw = await resp.read()
+                if resp.status >= 400:
+                    raise error_from_response(self.deployment, resp.status, raw, resp.headers)
+                return self._parse_json(raw, resp.content_type)
+        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
+            raise UpstreamTimeout(
+                f"Upstream deployment {self.deployment!r} did not answer within {self.timeouts.total:g}s",
+                deployment=self.deployment,
+            ) from None
+        except aiohttp.ClientError as exc:
+            raise UpstreamConnectionError(
+                f"Could not reach upstream deployment {self.deployment!r}: {type(exc).__name__}",
+                deployment=self.deployment,
+            ) from None
+
+    def _parse_json(self, raw: bytes, content_type: str) -> JSON:
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            raise UpstreamMalformed(
+                f"Upstream deployment {self.deployment!r} sent a body that is not JSON ({content_type})",
+                deployment=self.deployment,
+            ) from None
+        if not isinstance(data, dict):
+            raise UpstreamMalformed(
+                f"Upstream deployment {self.deployment!r} sent JSON that is not an object",
+                deployment=self.deployment,
+            )
+        return data
+
+    async def post_sse(self, path: str, body: JSON, headers: dict[str, str]) -> AsyncIterator[tuple[str, str]]:
+        """POST and yield SSE ``(event, data)`` pairs.
+
+        The first-token timeout covers everything up to the first event (connect, headers,
+        first bytes); the stall timeout bounds each gap after that.
+        """
+        session = self._session_now()
+        t = self.timeouts
+        resp: aiohttp.ClientResponse | None = None
+        try:
+            async with asyncio.timeout(t.first_token):
+                resp = await session.post(
+                    self.base_url + path,
+                    data=orjson.dumps(body),
+                    headers={**self._headers, **headers},
+                    timeout=aiohttp.ClientTimeout(total=t.total, sock_connect=t.connect, sock_read=t.stall),
+                )
+                if resp.status >= 400:
+                    raw = await resp.read()
+                    raise error_from_response(self.deployment, resp.status, raw, resp.headers)
+                if resp.content_type != "text/event-stream":
+                    raise UpstreamMalformed(
+                        f"Upstream deployment {self.deployment!r} answered a stream request with "
+                        f"{resp.content_type or 'no content type'}, not text/event-stream",
+                        deployment=self.deployment,
+                    )
+                events = iter_sse(resp.content)
+                first = await anext(events, None)
+            if first is None:
+                return
+            yield first
+            async for item in events:
+                yield item
+        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
+            raise UpstreamTimeout(
+                f"Upstream deployment {self.deployment!r} timed out while streaming",
+                deployment=self.deployment,
+            ) from None
+        except aiohttp.ClientPayloadError:
+            raise UpstreamConnectionError(
+                f"Upstream deployment {self.deployment!r} broke off its stream", deployment=self.deployment
+            ) from None
+        except aiohttp.ClientError as exc:
+            raise UpstreamConnectionError(
+                f"Could not reach upstream deployment {self.deployment!r}: {type(exc).__name__}",
+                deployment=self.deployment,
+            ) from None
+        finally:
+            if resp is not None:
+                resp.release()
+
+    async def aclose(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
