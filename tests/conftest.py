@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -24,3 +26,27 @@ def openai_upstream() -> Iterator[tuple[OpenAIUpstream, str]]:
     upstream = OpenAIUpstream()
     with serve_in_thread(upstream.app) as url:
         yield upstream, url
+
+
+import os  # noqa: E402
+
+from upstreams.anthropic_upstream import API_KEY, KEY_ENV, AnthropicUpstream  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def anthropic_upstream() -> Iterator[tuple[AnthropicUpstream, str]]:
+    """A real Anthropic-Messages-format server on loopback: ``(server, base_url)``.
+
+    Its key is put in the environment variable that test deployments name in ``api_key_env``.
+    """
+    os.environ[KEY_ENV] = API_KEY
+    upstream = AnthropicUpstream()
+    try:
+        with serve_in_thread(upstream.app) as url:
+            yield upstream, url
+    finally:
+        os.environ.pop(KEY_ENV, None)
+
+
+# Keep the default data directory (ledger, keys, audit log) of anything a test starts out of $HOME.
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="interlock-test-data-")

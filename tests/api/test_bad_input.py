@@ -42,7 +42,7 @@ def _error(resp: httpx.Response) -> dict:
         (b'{"model": "m", "messages": [{"role": "user", "content": "x"}], "max_tokens": -5}', 400, "max_tokens", "max_tokens"),
         (b'{"model": "m", "messages": [{"role": "user", "content": "x"}], "frobnicate": 1}', 400, "frobnicate", "Unrecognized request argument supplied: frobnicate"),
         (b'{"messages": [{"role": "user", "content": "x"}]}', 400, "model", "Missing required parameter: 'model'"),
-        (b'{"model": "nope", "messages": [{"role": "user", "content": "x"}]}', 404, "model", "Available: m"),
+        (b'{"model": "nope", "messages": [{"role": "user", "content": "x"}]}', 404, "model", "Models: m"),
     ],
 )
 def test_bad_chat_requests(gateway: str, payload: bytes, status: int, param: str | None, fragment: str) -> None:

@@ -31,10 +31,10 @@ def _chat(url: str, model: str, stream: bool = False) -> httpx.Response:
     ("model", "status", "code"),
     [
         ("f-500", 502, "upstream_error"),
-        ("f-429", 502, "upstream_error"),
+        ("f-429", 429, "upstream_error"),
         ("f-malformed", 502, "upstream_malformed_response"),
         ("f-wrong-type", 502, "upstream_malformed_response"),
-        ("f-hang", 504, "upstream_timeout"),
+        ("f-hang", 504, "timeout_total"),
         ("down", 502, "upstream_connection_error"),
     ],
 )
@@ -44,6 +44,8 @@ def test_upstream_failure_statuses(gateway: str, model: str, status: int, code: 
     err = resp.json()["error"]
     assert err["code"] == code
     assert model in err["message"]
+    if status == 429:  # every way out is rate limited: the client is told when to come back
+        assert int(resp.headers["retry-after"]) >= 1
 
 
 def test_upstream_client_error_is_reported(gateway: str) -> None:

@@ -22,6 +22,7 @@ deployments:
     perimeter: internal
     context_window: 100
     base_url: http://127.0.0.1:1/v1
+    price: {input_per_mtok: 0.1, output_per_mtok: 0.2}
 """
 
 
@@ -55,7 +56,7 @@ def test_errors_name_path_and_line() -> None:
     assert "deployments[1].price.input_per_mtok: Input should be greater than or equal to 0" in problems
     assert "deployments[1].colour: Extra inputs are not permitted" in problems
     assert "deployments[1].base_url" in problems
-    assert "line 14: deployments[1].perimeter" in problems
+    assert "line 15: deployments[1].perimeter" in problems
 
 
 def test_unknown_type_and_bad_alias() -> None:
@@ -64,7 +65,7 @@ def test_unknown_type_and_bad_alias() -> None:
     assert "deployments[0]: Input tag 'bedrock' found using 'type' does not match" in exc.value.problems[0]
     with pytest.raises(ConfigError) as exc:
         parse_config(GOOD + "aliases:\n  - {name: x, target: nope}\n")
-    assert "alias 'x' points at unknown model 'nope'" in exc.value.problems[0]
+    assert "alias 'x' names unknown model or version 'nope'; known: m" in exc.value.problems[0]
 
 
 def test_format_path_drops_union_tag() -> None:
@@ -90,3 +91,20 @@ def test_config_check_cli(tmp_path: Path) -> None:
     ok = subprocess.run([sys.executable, "-m", "interlock.cli.main", "config", "check", str(ROOT / "examples/hybrid.yaml")],
                         capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
+
+
+def test_a_deployment_without_a_price_is_an_error_unless_marked_unknown() -> None:
+    unpriced = GOOD.replace("    price: {input_per_mtok: 0.1, output_per_mtok: 0.2}\n", "")
+    with pytest.raises(ConfigError) as exc:
+        parse_config(unpriced)
+    assert exc.value.problems == ["line 3: deployments[0].price: Field required"]
+    assert parse_config(unpriced + "    price: {type: unknown}\n").config.deployments[0].price.type == "unknown"
+
+
+def test_gpu_hour_price_errors_name_the_field() -> None:
+    gpu = GOOD.replace("{input_per_mtok: 0.1, output_per_mtok: 0.2}",
+                       "{type: gpu_hour, gpu_type: H100, gpu_count: 2, usd_per_gpu_hour: 2.5, "
+                       "throughput_tokens_per_s: 3000, utilisation: 1.5}")
+    with pytest.raises(ConfigError) as exc:
+        parse_config(gpu)
+    assert "deployments[0].price.utilisation: Input should be less than or equal to 1" in exc.value.problems[0]

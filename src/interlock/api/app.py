@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from pathlib import Path
 from collections.abc import AsyncIterator, Callable
 
 from starlette.applications import Starlette
@@ -13,13 +14,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from interlock.api import health_routes, openai_routes
+from interlock.api import admin_routes, anthropic_routes, health_routes, openai_routes
 from interlock.api.middleware import RequestIdMiddleware
 from interlock.api.rendering import openai_error
 from interlock.api.state import AppState
 from interlock.errors import InterlockError, InvalidRequest, ModelNotFound
 from interlock.gateway.runtime import Runtime
-from interlock.gateway.service import Gateway
+from interlock.gateway.switch import RuntimeSwitch
+from interlock.versions.history import ConfigHistory
+from interlock.versions.migrations import open_versions_database
+from interlock.versions.reload import ConfigReloader
 
 log = logging.getLogger("interlock.api")
 
@@ -30,9 +34,13 @@ def _routes() -> list[Route]:
         Route("/v1/models", openai_routes.list_models, methods=["GET"]),
         Route("/v1/models/{model:path}", openai_routes.get_model, methods=["GET"]),
         Route("/v1/embeddings", openai_routes.embeddings, methods=["POST"]),
+        Route("/v1/messages", anthropic_routes.messages, methods=["POST"]),
         Route("/healthz", health_routes.healthz, methods=["GET"]),
         Route("/readyz", health_routes.readyz, methods=["GET"]),
         Route("/metrics", health_routes.metrics, methods=["GET"]),
+        Route("/admin/deployments", admin_routes.deployments, methods=["GET"]),
+        Route("/admin/reload", admin_routes.reload, methods=["POST"]),
+        Route("/admin/config", admin_routes.config, methods=["GET"]),
     ]
 
 
@@ -51,14 +59,25 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     return openai_error(InterlockError("The gateway hit an internal error; it has been logged.", code="internal_error"))
 
 
-def build_app(runtime: Runtime, say: Callable[[str], None] = lambda _m: None) -> Starlette:
+def build_app(
+    runtime: Runtime, say: Callable[[str], None] = lambda _m: None, config_path: str | Path | None = None
+) -> Starlette:
+    """The ASGI app. With ``config_path`` the config hot-reloads (file change, SIGHUP, POST /admin/reload)."""
+    state = AppState(switch=RuntimeSwitch(runtime, say=say))
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await runtime.start(say)
+        if config_path is not None:
+            state.reloader = _reloader(state, Path(config_path))
         try:
             yield
         finally:
-            await runtime.aclose()
+            if state.reloader is not None:
+                await state.reloader.aclose()
+                if state.reloader.history is not None:
+                    state.reloader.history.db.close()
+            await state.switch.aclose()
 
     app = Starlette(
         routes=_routes(),
@@ -66,5 +85,16 @@ def build_app(runtime: Runtime, say: Callable[[str], None] = lambda _m: None) ->
         exception_handlers={HTTPException: _http_error, Exception: _unexpected},
         lifespan=lifespan,
     )
-    app.state.interlock = AppState(runtime=runtime, gateway=Gateway(runtime))
+    app.state.interlock = state
     return app
+
+
+def _reloader(state: AppState, path: Path) -> ConfigReloader:
+    """Config history lives in its own connection: it outlives every runtime a reload replaces."""
+    runtime = state.runtime
+    history = ConfigHistory(open_versions_database(runtime.metering.database_url))
+    reloader = ConfigReloader(path, state.switch.apply, current=runtime.loaded, history=history)
+    reloader.record_current()
+    reloader.install_sighup()
+    reloader.start_watching()
+    return reloader

@@ -5,15 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from interlock.api.body import read_json
-from interlock.api.rendering import json_response, openai_error, served_by, sse_openai
+from interlock.api.rendering import EventStreamResponse, json_response, openai_error, served_by, sse_openai
 from interlock.api.state import AppState
 from interlock.errors import InterlockError, InvalidRequest, UnsupportedParameter
+from interlock.gateway.results import Hints
 from interlock.observability.record import RequestRecord
 from interlock.providers.base import EmbeddingProvider
 from interlock.wire.openai_chat import parse_chat_request
+
+
+def presented_key(request: Request) -> str | None:
+    """The client's key: OpenAI clients send ``Authorization: Bearer``, Anthropic clients ``x-api-key``."""
+    return request.headers.get("authorization") or request.headers.get("x-api-key")
+
+
+def hints_from(request: Request) -> Hints:
+    return Hints(route=request.headers.get("x-interlock-route"), pin=request.headers.get("x-interlock-pin"))
 
 
 def _state(request: Request) -> AppState:
@@ -25,29 +35,36 @@ async def chat_completions(request: Request) -> Response:
     gateway = state.gateway
     rec = RequestRecord(request_id=request.state.request_id, endpoint="chat")
     try:
-        req = parse_chat_request(await read_json(request, state.runtime.config.server.max_body_bytes))
+        caller = await gateway.identify(presented_key(request))
+        req = parse_chat_request(await read_json(request, gateway.runtime.config.server.max_body_bytes))
+        hints = hints_from(request)
         if req.stream:
-            stream = await gateway.chat_stream(req, rec)
+            stream = await gateway.chat_stream(req, rec, caller, hints)
 
             def on_end(error: InterlockError | None, completed: bool) -> None:
                 gateway.record(rec, error, status=None if completed else 499)
 
-            return StreamingResponse(
+            return EventStreamResponse(
                 sse_openai(stream.chunks, on_end),
                 media_type="text/event-stream",
-                headers={**served_by(stream.deployment.model, stream.deployment.name), "cache-control": "no-cache"},
+                headers={**stream.served.headers(), "cache-control": "no-cache"},
             )
-        result = await gateway.chat(req, rec)
+        result = await gateway.chat(req, rec, caller, hints)
     except InterlockError as exc:
         gateway.record(rec, exc)
         return openai_error(exc)
     gateway.record(rec)
-    return json_response(result.response, headers=served_by(result.deployment.model, result.deployment.name))
+    return json_response(result.response, headers=result.served.headers())
 
 
 async def list_models(request: Request) -> Response:
     state = _state(request)
-    return json_response({"object": "list", "data": state.runtime.catalog.listing(state.started_at)})
+    routes = [
+        {"id": r.name, "object": "model", "created": state.started_at, "owned_by": "interlock", "route": True,
+         "error_cost": r.error_cost, "candidates": r.candidates or sorted(state.runtime.catalog.models)}
+        for r in state.runtime.router.routes.values()
+    ]
+    return json_response({"object": "list", "data": state.runtime.catalog.listing(state.started_at) + routes})
 
 
 async def get_model(request: Request) -> Response:
@@ -67,9 +84,12 @@ async def embeddings(request: Request) -> Response:
     gateway = state.gateway
     rec = RequestRecord(request_id=request.state.request_id, endpoint="embeddings")
     try:
-        body = await read_json(request, state.runtime.config.server.max_body_bytes)
+        caller = await gateway.identify(presented_key(request))
+        rec.key_id, rec.team = caller.key_id, caller.team
+        body = await read_json(request, gateway.runtime.config.server.max_body_bytes)
         model_name, payload = _parse_embeddings(body)
         rec.requested_model = model_name
+        state.runtime.metering.check_model(caller, model_name)
         model = state.runtime.catalog.resolve(model_name)
         deployment = next((d for d in model.deployments if d.capabilities.embeddings), None)
         provider = state.runtime.providers.get(deployment.name) if deployment else None

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import orjson
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from interlock.errors import InterlockError
 
@@ -28,6 +30,41 @@ def anthropic_error(exc: InterlockError, headers: dict[str, str] | None = None) 
 
 def served_by(model: str, deployment: str) -> dict[str, str]:
     return {"x-interlock-model": model, "x-interlock-deployment": deployment}
+
+
+class EventStreamResponse(StreamingResponse):
+    """A streaming response that stops its body as soon as the client disconnects, as Starlette's does.
+
+    For servers on ASGI spec < 2.4 (uvicorn), Starlette watches for the disconnect with an anyio task
+    group per response, about 0.1 ms of CPU; one plain task that cancels the streaming task does the same.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        spec = scope.get("asgi", {}).get("spec_version", "2.0")
+        if scope["type"] != "http" or tuple(map(int, spec.split("."))) >= (2, 4):
+            await super().__call__(scope, receive, send)
+            return
+        streamer = asyncio.current_task()
+        assert streamer is not None
+        disconnected = False
+
+        async def watch() -> None:
+            nonlocal disconnected
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            disconnected = True
+            streamer.cancel()  # interrupts the body wherever it waits, e.g. on a stalled upstream
+
+        watcher = asyncio.ensure_future(watch())
+        try:
+            await self.stream_response(send)
+        except asyncio.CancelledError:
+            if not disconnected or streamer.uncancel() > 0:  # cancelled from elsewhere too: pass it on
+                raise
+        finally:
+            watcher.cancel()
+        if self.background is not None:
+            await self.background()
 
 
 async def sse_openai(

@@ -1,4 +1,4 @@
-"""What handlers reach through ``app.state.interlock``: the runtime and the gateway core."""
+"""What handlers reach through ``app.state.interlock``: the active runtime and gateway core, and reloading."""
 
 from __future__ import annotations
 
@@ -7,10 +7,21 @@ from dataclasses import dataclass, field
 
 from interlock.gateway.runtime import Runtime
 from interlock.gateway.service import Gateway
+from interlock.gateway.switch import RuntimeSwitch
+from interlock.versions.reload import ConfigReloader
 
 
 @dataclass
 class AppState:
-    runtime: Runtime
-    gateway: Gateway
+    switch: RuntimeSwitch
+    reloader: ConfigReloader | None = None
     started_at: int = field(default_factory=lambda: int(time.time()))
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.switch.runtime
+
+    @property
+    def gateway(self) -> Gateway:
+        """Read once per request: a request finishes on the config it started with."""
+        return self.switch.gateway

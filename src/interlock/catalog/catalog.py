@@ -34,6 +34,7 @@ class CatalogModel:
             "context_window": d.context_window,
             "capabilities": d.capabilities.model_dump(),
             "deployments": [x.name for x in self.deployments],
+            "weights_sha256": getattr(d, "sha256", None) or d.weights_sha256,
         }
 
 
@@ -43,12 +44,18 @@ class Catalog:
         for d in config.deployments:
             grouped.setdefault(d.model, []).append(d)
         self.models: dict[str, CatalogModel] = {n: CatalogModel(n, tuple(ds)) for n, ds in grouped.items()}
-        self.aliases: dict[str, str] = {a.name: a.target for a in config.aliases}
+        # alias -> the ref taking most of its traffic (a model, or family@version)
+        self.aliases: dict[str, str] = {a.name: a.primary_target for a in config.aliases}
         self.deployments: dict[str, DeploymentBase] = {d.name: d for d in config.deployments}
 
     def resolve(self, name: str) -> CatalogModel:
-        """A model name or alias -> the catalog model; unknown names list what exists."""
-        model = self.models.get(self.aliases.get(name, name))
+        """A model name, ``family@version`` or alias -> the catalog model; unknown names list what exists."""
+        ref = self.aliases.get(name, name)
+        family, _, version = ref.partition("@")
+        model = self.models.get(family)
+        if model is not None and version:
+            chosen = tuple(d for d in model.deployments if d.version == version)
+            model = CatalogModel(ref, chosen) if chosen else None
         if model is None:
             known = sorted([*self.models, *self.aliases])
             raise ModelNotFound(
@@ -60,7 +67,7 @@ class Catalog:
     def listing(self, created: int) -> list[dict[str, Any]]:
         out = [m.to_openai(created) for m in self.models.values()]
         for alias, target in self.aliases.items():
-            entry = self.models[target].to_openai(created)
+            entry = self.resolve(target).to_openai(created)
             entry.update(id=alias, alias_of=target)
             out.append(entry)
         return out

@@ -8,24 +8,17 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from interlock.config.load import ConfigError, load_config
+from interlock.cli.loading import load_or_exit
 from interlock.config.schema import GatewayConfig
 
 config_app = typer.Typer(help="Check and describe gateway config files.", no_args_is_help=True)
-err = Console(stderr=True)
 out = Console()
 
 
 @config_app.command("check")
 def check(file: Path = typer.Argument(..., help="YAML config file")) -> None:
     """Validate FILE; print every error with its path in the file and exit non-zero if any."""
-    try:
-        loaded = load_config(file)
-    except ConfigError as exc:
-        err.print(f"[bold red]{exc.source}: {len(exc.problems)} error(s)[/]")
-        for problem in exc.problems:
-            err.print(f"  {problem}", markup=False, highlight=False)
-        raise typer.Exit(code=1) from None
+    loaded = load_or_exit(file)
     cfg = loaded.config
     out.print(
         f"[green]ok[/] {file}: {len(cfg.deployments)} deployments, "

@@ -9,8 +9,7 @@ import uvicorn
 from rich.console import Console
 
 from interlock.api.app import build_app
-from interlock.config.defaults import default_config
-from interlock.config.load import ConfigError, load_config
+from interlock.cli.loading import load_or_exit
 from interlock.gateway.runtime import Runtime
 from interlock.observability.logging import configure_logging
 
@@ -25,13 +24,7 @@ def serve(
 ) -> None:
     """Start the gateway."""
     configure_logging(log_level.upper())
-    try:
-        loaded = load_config(config) if config else default_config()
-    except ConfigError as exc:
-        console.print(f"[bold red]{exc.source}: invalid config[/]")
-        for p in exc.problems:
-            console.print(f"  {p}", markup=False, highlight=False)
-        raise typer.Exit(code=1) from None
+    loaded = load_or_exit(config)
     server = loaded.config.server
     if config is None:
         if host not in (None, "127.0.0.1", "localhost", "::1"):
@@ -49,6 +42,8 @@ def serve(
             f"{bind_host}:{bind_port} can use it.[/]"
         )
     console.print("Loading models (the first start can take a little while) ...")
-    app = build_app(Runtime(loaded), say=lambda m: console.print(f"  {m}"))
+    app = build_app(Runtime(loaded), say=lambda m: console.print(f"  {m}"), config_path=config)
+    if config is not None:
+        console.print(f"Watching {config} for changes (also SIGHUP and POST /admin/reload)")
     console.print(f"Serving the OpenAI-compatible API on http://{bind_host}:{bind_port}/v1")
     uvicorn.run(app, host=bind_host, port=bind_port, log_level="warning", access_log=False, loop="auto", http="auto")

@@ -31,7 +31,8 @@ _EMBEDDED: dict[str, Any] = {
     "sha256": "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
     "n_ctx": 2048,
     "capabilities": {"json_output": True},
-    "price": {"input_per_mtok": 0.0, "output_per_mtok": 0.0},
+    # Runs on the local CPU the gateway already occupies: no marginal cost per token.
+    "price": {"type": "per_token", "input_per_mtok": 0.0, "output_per_mtok": 0.0},
 }
 
 # A few current models per vendor; list prices in USD per million tokens.
@@ -73,5 +74,6 @@ def _vendor_deployments(env: Mapping[str, str]) -> list[dict[str, Any]]:
 def default_config(env: Mapping[str, str] | None = None) -> LoadedConfig:
     env = os.environ if env is None else env
     deployments = [_EMBEDDED, *_vendor_deployments(env)]
-    config = GatewayConfig.model_validate({"deployments": deployments})
+    # Without a config file the gateway binds to 127.0.0.1 and runs open (it says so at start).
+    config = GatewayConfig.model_validate({"server": {"auth": False}, "deployments": deployments})
     return config_from_object(config, source="<embedded default>")

@@ -10,6 +10,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from interlock.accounting.pricing import PriceSpec
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -24,14 +26,6 @@ class Capabilities(Strict):
     embeddings: bool = False
     multiple_choices: bool = Field(False, description="honours n > 1")
     streaming: bool = True
-
-
-class PerTokenPrice(Strict):
-    """USD per million tokens."""
-
-    input_per_mtok: float = Field(ge=0)
-    output_per_mtok: float = Field(ge=0)
-    cached_input_per_mtok: float | None = Field(default=None, ge=0)
 
 
 class Timeouts(Strict):
@@ -51,10 +45,16 @@ class DeploymentBase(Strict):
     open_weight: bool = False
     perimeter: Literal["internal", "external"]
     region: str | None = None
+    retention: str = Field("unlimited", pattern=r"^(none|unlimited|[0-9]+d)$",
+                           description="how long the provider keeps data: none | <N>d | unlimited")
+    agreements: list[str] = Field([], description="agreements held with the provider, e.g. hipaa_baa, gdpr_dpa")
     context_window: int = Field(gt=0)
     max_output_tokens: int | None = Field(None, gt=0)
+    weights_sha256: str | None = Field(
+        None, pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the weight file a self-hosted engine serves"
+    )
     capabilities: Capabilities = Capabilities()
-    price: PerTokenPrice | None = None
+    price: PriceSpec = Field(description="per_token, gpu_hour, catalog, or an explicit `type: unknown`")
     timeouts: Timeouts = Timeouts()
 
 
@@ -99,7 +99,7 @@ class LlamaCppDeployment(DeploymentBase):
     gguf_path: str | None = None
     package: str | None = Field(None, description="Python package that ships the GGUF file")
     file: str | None = Field(None, description="GGUF file name inside `package`")
-    sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
+    sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$", description="pinned digest; a mismatch refuses to load")
     n_ctx: int = Field(2048, gt=0)
     n_threads: int | None = Field(None, gt=0)
     max_queue: int = Field(8, ge=0, description="requests that may wait for the model; more get 503")

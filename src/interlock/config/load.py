@@ -13,7 +13,8 @@ from pydantic import ValidationError
 
 from interlock.config.schema import GatewayConfig
 
-_UNION_TAGS = {"openai", "anthropic", "llamacpp"}
+# Discriminator values pydantic inserts into error paths; the file has no such level.
+_UNION_TAGS = {"openai", "anthropic", "llamacpp", "per_token", "gpu_hour", "unknown", "catalog"}
 
 
 class ConfigError(Exception):
@@ -38,8 +39,8 @@ def format_path(loc: tuple[Any, ...]) -> str:
     for i, part in enumerate(loc):
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in _UNION_TAGS and i > 0 and isinstance(loc[i - 1], int):
-            continue  # pydantic adds the discriminator value to the path; the file has no such level
+        elif part in _UNION_TAGS and i > 0 and (isinstance(loc[i - 1], int) or loc[i - 1] == "price"):
+            continue
         else:
             out += f".{part}" if out else str(part)
     return out or "(top level)"

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
+from interlock.accounting.settings import AccountingSettings
+from interlock.compliance.policy import CompliancePolicy
 from interlock.config.deployments import Deployment, LlamaCppDeployment, Strict
+from interlock.resilience.registry import ResilienceSettings
+from interlock.routing.settings import AUTO_ROUTE, RouteSettings, RoutingSettings
+from interlock.versions.settings import VersionedAlias as Alias
+from interlock.versions.settings import VersionLifecycle, check_versions
 
 
 class ServerSettings(Strict):
@@ -12,18 +18,23 @@ class ServerSettings(Strict):
     port: int = Field(8080, ge=0, le=65535)
     max_body_bytes: int = Field(4 * 1024 * 1024, gt=0)
     log_prompts: bool = Field(False, description="log prompt and completion text (off: never logged)")
-    auth: bool = Field(False, description="require API keys (keys come with the economics work)")
-
-
-class Alias(Strict):
-    name: str = Field(min_length=1)
-    target: str = Field(min_length=1, description="a catalog model name")
+    auth: bool = Field(True, description="require virtual API keys (`interlock keys create`)")
+    admin_key_env: str = Field("INTERLOCK_ADMIN_KEY", description="env var holding the admin key for /admin")
 
 
 class GatewayConfig(Strict):
     server: ServerSettings = ServerSettings()
     deployments: list[Deployment] = Field(min_length=1)
     aliases: list[Alias] = []
+    lifecycle: list[VersionLifecycle] = []
+    routes: list[RouteSettings] = []
+    routing: RoutingSettings = RoutingSettings()
+    resilience: ResilienceSettings = ResilienceSettings()
+    accounting: AccountingSettings = AccountingSettings()
+    compliance: CompliancePolicy | None = Field(
+        None, description="rules per data class; default: every sensitive class stays inside the perimeter"
+    )
+    audit_log: str | None = Field(None, description="SQLite file of the hash-chained audit log; default: user data dir")
 
     @model_validator(mode="after")
     def _names_are_consistent(self) -> "GatewayConfig":
@@ -38,6 +49,15 @@ class GatewayConfig(Strict):
         for a in self.aliases:
             if a.name in models:
                 raise ValueError(f"alias {a.name!r} hides the model of the same name")
-            if a.target not in models:
-                raise ValueError(f"alias {a.name!r} points at unknown model {a.target!r}; models: {sorted(models)}")
+        check_versions(self.deployments, self.aliases, self.lifecycle)
+        baseline = self.accounting.baseline_model
+        if baseline is not None and baseline not in models:
+            raise ValueError(f"accounting.baseline_model {baseline!r} is not a catalog model; models: {sorted(models)}")
+        names = models | {a.name for a in self.aliases}
+        for r in self.routes:
+            if r.name in names or r.name == AUTO_ROUTE:
+                raise ValueError(f"route {r.name!r} has the name of a model or alias (or 'auto')")
+            unknown = sorted(set(r.candidates or ()) - models)
+            if unknown:
+                raise ValueError(f"route {r.name!r} lists unknown candidate models {unknown}; models: {sorted(models)}")
         return self

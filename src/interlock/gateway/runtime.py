@@ -2,30 +2,126 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
+from interlock.accounting.pricebook import PriceBook
 from interlock.catalog import Catalog
+from interlock.gateway.compliance_gate import ComplianceGate, default_policy
+from interlock.gateway.metering import Metering
+from interlock.gateway.versioning import Versions
+from interlock.versions.migrations import ensure_versions_schema
+from interlock.versions.shadow import ShadowRunner
+from interlock.versions.store import SqlShadowStore
+from interlock.storage.database import default_sqlite_path
 from interlock.config.load import LoadedConfig
 from interlock.observability.metrics import GatewayMetrics
 from interlock.providers.base import Provider
 from interlock.providers.registry import build_provider
+from interlock.resilience import DeploymentRegistry, TimeoutSettings
+from interlock.versions.reload import unchanged_deployments
+from interlock.routing.features import Classification, Classifier
+from interlock.routing.quality import load_quality_table
+from interlock.routing.router import Router
 
 log = logging.getLogger("interlock.runtime")
 
 
+class ShippedClassifier:
+    """The trained request classifier shipped with interlock, loaded on first use (or at start)."""
+
+    def __init__(self) -> None:
+        self._model: Classifier | None = None
+
+    def load(self) -> Classifier:
+        if self._model is None:
+            from interlock.routing.classifier.model import RequestClassifier
+
+            self._model = RequestClassifier.load()
+        return self._model
+
+    def classify(self, messages: list[dict[str, Any]]) -> Classification:
+        return self.load().classify(messages)
+
+
 class Runtime:
-    def __init__(self, loaded: LoadedConfig, metrics: GatewayMetrics | None = None) -> None:
+    def __init__(
+        self,
+        loaded: LoadedConfig,
+        metrics: GatewayMetrics | None = None,
+        classifier: Classifier | None = None,
+        previous: Runtime | None = None,
+    ) -> None:
+        """``previous`` is the runtime of the config this one replaces: deployments configured
+        identically are taken over with their providers (no reconnect, no weight reload), health and
+        breaker state; so are the classifier and the metrics registry."""
         self.loaded = loaded
         self.config = loaded.config
         self.config_hash = loaded.hash
         self.catalog = Catalog(loaded.config)
-        self.metrics = metrics or GatewayMetrics()
-        self.providers: dict[str, Provider] = {d.name: build_provider(d) for d in loaded.config.deployments}
+        self.metrics = metrics or (previous.metrics if previous else GatewayMetrics())
+        kept = unchanged_deployments(previous.loaded, loaded) if previous else set()
+        # Every call goes through the resilience wrappers: timeouts, health, breaker, retries, fallback.
+        self.resilience = DeploymentRegistry(loaded.config.resilience)
+        self.providers: dict[str, Provider] = {}
+        for d in loaded.config.deployments:
+            if previous is not None and d.name in kept:
+                self.providers[d.name] = previous.providers[d.name]
+                self.resilience.adopt(previous.resilience, d.name)
+            else:
+                self.providers[d.name] = build_provider(d)
+                self.resilience.add(d.name, self.providers[d.name], timeouts=TimeoutSettings.from_config(d.timeouts))
+        self.metrics.watch("resilience", self.resilience.metric_samples)
+        self.in_flight = 0
+        self.classifier = classifier or (previous.classifier if previous else ShippedClassifier())
+        self.prices = PriceBook(loaded.config, source=loaded.source)
+        self.router = Router(
+            self.catalog,
+            loaded.config.routing,
+            loaded.config.routes,
+            load_quality_table(loaded.config.routing.quality_table),
+            self.classifier,
+            lambda d, prompt, output: self.prices.max_cost(d.name, prompt, output),
+        )
+        self.versions = Versions(loaded.config)
+        self.shadows: ShadowRunner | None = None  # opened at start when an alias mirrors traffic
+        self._metering: Metering | None = None
+        self._compliance: ComplianceGate | None = None
         self.ready = False
 
+    @property
+    def compliance(self) -> ComplianceGate:
+        """Scanning, policy, redaction and the audit log; opened at start."""
+        if self._compliance is None:
+            raise RuntimeError("the runtime has not been started")
+        return self._compliance
+
+    @property
+    def metering(self) -> Metering:
+        """Keys, budgets and the ledger; opened at start (it touches the database)."""
+        if self._metering is None:
+            raise RuntimeError("the runtime has not been started")
+        return self._metering
+
     async def start(self, say: Callable[[str], None] = lambda _m: None) -> None:
-        """Warm providers that load weights (the embedded model), reporting progress through ``say``."""
+        """Warm the classifier and providers that load weights (the embedded model), reporting through ``say``."""
+        self._metering = Metering(self.config, self.prices)
+        if any(a.shadow for a in self.config.aliases) and self._metering.db is not None:
+            ensure_versions_schema(self._metering.db)
+            self.shadows = ShadowRunner(SqlShadowStore(self._metering.db))
+            self.metrics.watch("shadow", self.shadows.metric_samples)
+        audit = Path(self.config.audit_log) if self.config.audit_log else default_sqlite_path().with_name("audit.db")
+        audit.parent.mkdir(parents=True, exist_ok=True)
+        self._compliance = ComplianceGate(self.config.compliance or default_policy(), self.config.deployments, audit)
+        if self.prices.unpriced:
+            say(f"unpriced deployments (costs reported as unknown): {', '.join(self.prices.unpriced)}")
+        say(f"savings are measured against {self.prices.baseline_model}")
+        if isinstance(self.classifier, ShippedClassifier):
+            say("loading the request classifier ...")
+            await asyncio.get_running_loop().run_in_executor(None, self.classifier.load)
         for name, provider in self.providers.items():
             start = getattr(provider, "start", None)
             if start is not None:
@@ -36,8 +132,16 @@ class Runtime:
         self.ready = True
 
     async def aclose(self) -> None:
-        for provider in self.providers.values():
+        if self.shadows is not None:
+            await self.shadows.aclose(timeout_s=5)
+        if self._compliance is not None:
+            await self._compliance.aclose()
+        if self._metering is not None:
             try:
-                await provider.aclose()
-            except Exception:  # closing must not stop the others from closing
-                log.exception("closing a provider failed")
+                await self._metering.aclose()  # flushes the ledger: nothing is lost on shutdown
+            except Exception:
+                log.exception("closing the ledger failed")
+        try:
+            await self.resilience.aclose()  # closes every provider it wraps
+        except Exception:
+            log.exception("closing providers failed")

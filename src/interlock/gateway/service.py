@@ -1,127 +1,238 @@
-"""Serving one chat request: resolve the model, choose a deployment, call its provider, record the outcome.
+"""Serving one chat request: meter the caller, check compliance, route, run a fallback chain, price, record.
 
 Core logic only: no HTTP objects here. The API layer parses and renders; this module decides.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from interlock.catalog.catalog import CatalogModel
-from interlock.config.deployments import DeploymentBase
 from interlock.errors import InterlockError
 from interlock.gateway.capabilities import check_supported, unmet_needs
+from interlock.gateway.compliance_gate import Assessment
+from interlock.gateway.metering import Admission, Caller
+from interlock.gateway.results import ChatResult, ChatStream, Hints, Served
 from interlock.gateway.runtime import Runtime
+from interlock.gateway.versioning import Target
 from interlock.observability.logging import log_request
 from interlock.observability.record import RequestRecord
 from interlock.providers.base import ChatRequest, Usage
+from interlock.resilience import BreakerState, FallbackChain
+from interlock.routing.decision import Decision
+from interlock.routing.tokens import count_messages, count_text
+from interlock.versions.results import completion_text
+from interlock.versions.shadow import ShadowTicket
 from interlock.wire.openai_chat import ChatCompletionRequest
 
 JSON = dict[str, Any]
 
 
 @dataclass(slots=True)
-class ChatResult:
-    response: JSON
-    deployment: DeploymentBase
-
-
-@dataclass(slots=True)
-class ChatStream:
-    deployment: DeploymentBase
-    chunks: AsyncIterator[JSON]
+class _Plan:
+    decision: Decision
+    chain: FallbackChain
+    request: ChatRequest
+    admission: Admission
+    prompt_tokens: int
+    target: Target | None
+    shadow: ShadowTicket | None
 
 
 class Gateway:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
 
-    def choose_deployment(self, model: CatalogModel, req: ChatCompletionRequest) -> DeploymentBase:
-        """The first deployment of the model that can meet the request's needs."""
-        for d in model.deployments:
-            if not unmet_needs(req, d):
-                return d
-        check_supported(req, model.primary)  # raises, naming the first unmet need
-        return model.primary
+    async def identify(self, presented: str | None) -> Caller:
+        return await self.runtime.metering.identify(presented)
 
-    def _prepare(self, req: ChatCompletionRequest, rec: RequestRecord) -> tuple[DeploymentBase, ChatRequest]:
-        rec.requested_model = req.model
-        rec.stream = req.stream
-        rec.config_hash = self.runtime.config_hash
-        model = self.runtime.catalog.resolve(req.model)
-        deployment = self.choose_deployment(model, req)
-        rec.model, rec.deployment = deployment.model, deployment.name
-        rec.attempts = 1
-        if self.runtime.config.server.log_prompts:
+    def _filter(self, assessment: Assessment | None) -> Any:
+        versions = self.runtime.versions
+
+        def reason(d: Any) -> str | None:
+            return (assessment.reason(d) if assessment else None) or versions.sunset_reason(d)
+
+        return reason
+
+    def plan(
+        self, req: ChatCompletionRequest, hints: Hints = Hints(), assessment: Assessment | None = None,
+        target: Target | None = None,
+    ) -> tuple[Decision, list[list[str]]]:
+        """Route the request among the deployments compliance allows: the decision, and tiers of
+        deployment names (replicas of one model) in the order to try them."""
+        router = self.runtime.router
+        direct = target.as_model() if target is not None else None
+        if assessment is not None and assessment.decision is not None:
+            models = router.candidate_models(req, hints.route, direct)
+            if not any(assessment.permits(d.name) for m in models for d in m.deployments):
+                raise assessment.decision.refusal()  # nothing this request may use could serve it
+        permits = assessment.permits if assessment is not None else (lambda _name: True)
+        decision = router.decide(req, hints.route, self._filter(assessment), direct=direct)
+        tiers = [[d.name for d in v.deployments if not unmet_needs(req, d) and permits(d.name)] for v in decision.ranked]
+        tiers = [t for t in tiers if t]
+        if not tiers:
+            check_supported(req, decision.chosen.deployments[0])  # raises, naming the first unmet need
+        return decision, tiers
+
+    def _assess(self, creq: ChatRequest, rec: RequestRecord, caller: Caller) -> Assessment:
+        resilience = self.runtime.resilience
+        assessment = self.runtime.compliance.assess(
+            creq.body, key_id=caller.key_id, team=caller.team,
+            is_up=lambda name: resilience.breaker(name).state is not BreakerState.OPEN,
+        )
+        rec.compliance = assessment
+        if assessment.report.data_classes:
+            rec.extra["data_classes"] = sorted(c.value for c in assessment.report.data_classes)
+        if assessment.refused:
+            assert assessment.decision is not None
+            raise assessment.decision.refusal()
+        return assessment
+
+    async def _prepare(self, req: ChatCompletionRequest, rec: RequestRecord, caller: Caller, hints: Hints) -> _Plan:
+        rt = self.runtime
+        rt.in_flight += 1  # until record(): a config reload drains this runtime before closing it
+        rec.holds_runtime = True
+        rec.requested_model, rec.stream, rec.config_hash = req.model, req.stream, rt.config_hash
+        rec.key_id, rec.team = caller.key_id, caller.team
+        rt.metering.check_model(caller, req.model)
+        creq = ChatRequest(body=req.upstream_body(), request_id=rec.request_id)
+        assessment = self._assess(creq, rec, caller)
+        target = None
+        if rt.router.route_for(req.model, hints.route) is None:
+            target = rt.versions.resolve(req.model, hints.pin, key_id=caller.key_id, user=req.user)
+        decision, tiers = self.plan(req, hints, assessment, target)
+        route = rt.router.routes.get(decision.route)
+        latency_target = route.latency_target_ms / 1000 if route and route.latency_target_ms else None
+        chain = rt.resilience.chain(tiers, latency_target_s=latency_target, allow=assessment.permits,
+                                    wrap=assessment.wrap)
+        if decision.features is not None:
+            rec.extra.update(route=decision.route, category=decision.features.category, decision=decision.reason)
+            prompt_tokens = decision.features.prompt_tokens
+        else:
+            prompt_tokens = count_messages(req.messages) if rt.metering.needs_prompt_tokens(caller) else 0
+        if rt.config.server.log_prompts:
             rec.prompt_text = "\n".join(str(m.content) for m in req.messages)
-        return deployment, ChatRequest(body=req.upstream_body(), request_id=rec.request_id)
+        admission = await rt.metering.admit(caller, [n for t in tiers for n in t], prompt_tokens, req.output_limit)
+        shadow = None
+        if target is not None and not rec.compliance.decision:  # sensitive requests are never mirrored
+            shadow = rt.versions.start_shadow(target, rt.shadows, rt.resilience.provider, creq, rt.config_hash,
+                                              lambda name, usage: rt.metering.price(name, usage).cost_usd)
+        return _Plan(decision, chain, creq, admission, prompt_tokens, target, shadow)
 
-    async def chat(self, req: ChatCompletionRequest, rec: RequestRecord) -> ChatResult:
-        deployment, creq = self._prepare(req, rec)
-        provider = self.runtime.providers[deployment.name]
-        response = await provider.complete(creq)
-        response["model"] = deployment.model
-        rec.usage = Usage.from_openai(response.get("usage"))
-        if rec.prompt_text is not None:
-            rec.completion_text = "".join(
-                str((c.get("message") or {}).get("content") or "") for c in response.get("choices", [])
-            )
-        return ChatResult(response, deployment)
+    def _served(self, plan: _Plan, rec: RequestRecord) -> Served:
+        chain = plan.chain
+        rec.attempts = len(chain.attempts)
+        deployment = self.runtime.catalog.deployments[chain.report.served_by or ""]
+        rec.model, rec.deployment, rec.model_version = deployment.model, deployment.name, deployment.version
+        extra = plan.target.headers_for(deployment) if plan.target is not None else {}
+        return Served(deployment, plan.decision, chain.report, extra_headers=extra)
 
-    async def chat_stream(self, req: ChatCompletionRequest, rec: RequestRecord) -> ChatStream:
-        """Start the stream and wait for its first chunk, so failures before the first byte are plain errors."""
-        deployment, creq = self._prepare(req, rec)
-        provider = self.runtime.providers[deployment.name]
-        upstream = provider.stream(creq).__aiter__()
+    def _failed(self, plan: _Plan, rec: RequestRecord, error: BaseException) -> None:
+        chain = plan.chain
+        rec.attempts = len(chain.attempts)
+        if chain.attempts:
+            rec.deployment = chain.attempts[-1].deployment
+            rec.model = self.runtime.catalog.deployments[rec.deployment].model
+        if plan.shadow is not None:
+            plan.shadow.primary_failed(rec.deployment or None, type(error).__name__)
+
+    async def _settle(self, plan: _Plan, served: Served | None, rec: RequestRecord, text: str = "") -> None:
+        """Price what was used, settle the budget hold (release it when nothing was served), report shadows."""
+        if served is not None:
+            served.cost = self.runtime.metering.price(served.deployment.name, rec.usage)
+            rec.cost_usd, rec.baseline_cost_usd = served.cost.cost_usd, served.cost.baseline_cost_usd
+            if plan.shadow is not None:
+                plan.shadow.primary_answered(served.deployment.name, text, time.perf_counter() - rec.started,
+                                             rec.usage, rec.cost_usd, model=served.deployment.model)
+        await self.runtime.metering.settle(plan.admission, served.cost if served else None, rec.usage)
+
+    async def chat(
+        self, req: ChatCompletionRequest, rec: RequestRecord, caller: Caller, hints: Hints = Hints()
+    ) -> ChatResult:
+        plan = await self._prepare(req, rec, caller, hints)
         try:
-            first = await anext(upstream)
-        except StopAsyncIteration:
-            first = None
-        except BaseException:
+            response = await plan.chain.complete(plan.request)
+        except BaseException as exc:
+            self._failed(plan, rec, exc)
+            await self._settle(plan, None, rec)
+            raise
+        served = self._served(plan, rec)
+        response["model"] = served.deployment.model
+        rec.usage = Usage.from_openai(response.get("usage"))
+        text = completion_text(response)
+        await self._settle(plan, served, rec, text)
+        if rec.prompt_text is not None:
+            rec.completion_text = text
+        return ChatResult(response, served)
+
+    async def chat_stream(
+        self, req: ChatCompletionRequest, rec: RequestRecord, caller: Caller, hints: Hints = Hints()
+    ) -> ChatStream:
+        """Start the stream and wait for its first chunk: until then the chain may fail over, and a
+        failure is a plain HTTP error; after it, a break ends the stream with an error event."""
+        plan = await self._prepare(req, rec, caller, hints)
+        upstream = plan.chain.stream(plan.request).__aiter__()
+        try:
+            first = await anext(upstream, None)
+        except BaseException as exc:
+            self._failed(plan, rec, exc)
             await _close(upstream)
+            await self._settle(plan, None, rec)
             raise
         rec.mark_first_token()
+        served = self._served(plan, rec)
         want_usage = bool(req.stream_options and req.stream_options.include_usage)
-        return ChatStream(deployment, self._relay(first, upstream, deployment, rec, want_usage))
+        return ChatStream(served, self._relay(first, upstream, plan, served, rec, want_usage))
 
     async def _relay(
-        self, first: JSON | None, upstream: AsyncIterator[JSON], deployment: DeploymentBase,
+        self, first: JSON | None, upstream: AsyncIterator[JSON], plan: _Plan, served: Served,
         rec: RequestRecord, want_usage: bool,
     ) -> AsyncIterator[JSON]:
-        parts: list[str] | None = [] if rec.prompt_text is not None else None
+        parts: list[str] = []
+        seen_usage = False
         try:
             chunk = first
             while chunk is not None:
-                chunk["model"] = deployment.model
+                chunk["model"] = served.deployment.model
                 usage = chunk.get("usage")
                 if usage:
-                    rec.usage = Usage.from_openai(usage)
-                if parts is not None:
-                    for choice in chunk.get("choices") or ():
-                        parts.append(str((choice.get("delta") or {}).get("content") or ""))
-                if want_usage or not (usage and not chunk.get("choices")):
-                    if not want_usage and usage:
-                        chunk = {k: v for k, v in chunk.items() if k != "usage"}
+                    rec.usage, seen_usage = Usage.from_openai(usage), True
+                for choice in chunk.get("choices") or ():
+                    parts.append(str((choice.get("delta") or {}).get("content") or ""))
+                if usage and not want_usage:
+                    if chunk.get("choices"):
+                        yield {k: v for k, v in chunk.items() if k != "usage"}
+                else:
                     yield chunk
-                try:
-                    chunk = await anext(upstream)
-                except StopAsyncIteration:
-                    chunk = None
+                chunk = await anext(upstream, None)
         finally:
             await _close(upstream)
-            if parts is not None:
-                rec.completion_text = "".join(parts)
+            text = "".join(parts)
+            if not seen_usage:  # cut off or no usage from upstream: count what was delivered, marked estimated
+                prompt = plan.prompt_tokens or count_messages(plan.request.body["messages"])
+                rec.usage = Usage(prompt_tokens=prompt, completion_tokens=count_text(text), estimated=True)
+            if rec.prompt_text is not None:
+                rec.completion_text = text
+            await self._settle(plan, served, rec, text)
 
     def record(self, rec: RequestRecord, error: InterlockError | None = None, status: int | None = None) -> None:
-        """Emit the finished request to metrics and the request log."""
+        """Emit the finished request to metrics, the request log, the ledger and the audit log."""
         if error is not None:
             rec.finish(error.status, error.code or error.error_type)
         else:
             rec.finish(status or 200)
+        if rec.holds_runtime:
+            rec.holds_runtime = False
+            self.runtime.in_flight -= 1
         self.runtime.metrics.observe(rec)
         log_request(rec, self.runtime.config.server.log_prompts)
+        self.runtime.metering.record(rec)
+        if rec.endpoint in ("chat", "messages") and rec.requested_model:
+            # the deployment the request was sent to (served or failed); None when it was refused
+            self.runtime.compliance.record(rec.compliance, request_id=rec.request_id, config_hash=rec.config_hash,
+                                           deployment=rec.deployment or None, key_id=rec.key_id, team=rec.team)
 
 
 async def _close(it: AsyncIterator[JSON]) -> None:

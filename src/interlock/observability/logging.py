@@ -15,9 +15,19 @@ request_log = logging.getLogger("interlock.request")
 
 
 class JsonFormatter(logging.Formatter):
+    _second: tuple[int, str] = (-1, "")  # one tuple, so threads sharing the formatter never see a torn pair
+
+    def _timestamp(self, record: logging.LogRecord) -> str:
+        second, text = self._second
+        if int(record.created) != second:  # formatting the date is most of the cost; it changes once a second
+            second = int(record.created)
+            text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+            self._second = (second, text)
+        return f"{text}.{int(record.msecs):03d}Z"
+
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "ts": self._timestamp(record),
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
@@ -62,4 +72,9 @@ def log_request(rec: RequestRecord, include_text: bool) -> None:
     if include_text:
         fields["prompt"] = rec.prompt_text
         fields["completion"] = rec.completion_text
-    request_log.info("request", extra={"fields": fields})
+    # Logger.info() would also walk the stack to find the caller, which no formatter here prints.
+    record = request_log.makeRecord(
+        request_log.name, logging.INFO, "(unknown file)", 0, "request", (), None, "(unknown function)",
+        {"fields": fields},
+    )
+    request_log.handle(record)

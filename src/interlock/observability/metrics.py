@@ -2,9 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Protocol
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.metrics import MetricWrapperBase
+from prometheus_client.registry import Collector
 
 from interlock.observability.record import RequestRecord
+
+class Sample(Protocol):
+    name: str
+    help: str
+    labels: dict[str, str]
+    value: float
+
+
+class _SampleCollector(Collector):
+    """Exports gauges computed at scrape time (deployment health, breaker state)."""
+
+    def __init__(self, source: Callable[[], Sequence[Sample]]) -> None:
+        self.source = source
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        families: dict[str, GaugeMetricFamily] = {}
+        for s in self.source():
+            fam = families.get(s.name)
+            if fam is None:
+                fam = families[s.name] = GaugeMetricFamily(s.name, s.help, labels=list(s.labels))
+            fam.add_metric(list(s.labels.values()), s.value)
+        yield from families.values()
+
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 
@@ -27,20 +56,47 @@ class GatewayMetrics:
         )
         self.tokens = Counter("interlock_tokens", "Tokens processed", (*labels, "kind"), registry=self.registry)
         self.in_flight = Gauge("interlock_in_flight_requests", "Requests being served", registry=self.registry)
+        self._watched: dict[str, _SampleCollector] = {}
+        # ``.labels()`` costs more than the update itself, so children are looked up once and kept.
+        self._children: dict[tuple[Any, ...], Any] = {}
+
+    def watch(self, name: str, source: Callable[[], Sequence[Any]]) -> None:
+        """Export the gauges ``source`` returns (objects with name, help, labels, value) at each scrape.
+
+        Watching the same ``name`` again replaces its source (a config reload's new runtime).
+        """
+        collector = self._watched.get(name)
+        if collector is None:
+            collector = self._watched[name] = _SampleCollector(source)
+            self.registry.register(collector)
+        collector.source = source
+
+    def _child(self, metric: MetricWrapperBase, *labels: str) -> Any:
+        key = (metric, *labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
 
     def observe(self, rec: RequestRecord) -> None:
         model, dep = rec.model or rec.requested_model or "-", rec.deployment or "-"
-        self.requests.labels(model, dep, rec.endpoint, str(rec.status), "true" if rec.stream else "false").inc()
+        status, stream = str(rec.status), "true" if rec.stream else "false"
+        if not rec.deployment:
+            # The model name here is the client's (unresolved): not a cache key, or clients could grow the cache.
+            self.requests.labels(model, dep, rec.endpoint, status, stream).inc()
+            if rec.error_code is not None:
+                self.errors.labels(model, dep, rec.error_code).inc()
+            return
+        self._child(self.requests, model, dep, rec.endpoint, status, stream).inc()
         if rec.error_code is not None:
-            self.errors.labels(model, dep, rec.error_code).inc()
-        if rec.deployment:
-            self.latency.labels(model, dep).observe(rec.latency_s)
-            if rec.first_token_s is not None:
-                self.ttft.labels(model, dep).observe(rec.first_token_s)
-            if rec.usage.prompt_tokens:
-                self.tokens.labels(model, dep, "prompt").inc(rec.usage.prompt_tokens)
-            if rec.usage.completion_tokens:
-                self.tokens.labels(model, dep, "completion").inc(rec.usage.completion_tokens)
+            self._child(self.errors, model, dep, rec.error_code).inc()
+        self._child(self.latency, model, dep).observe(rec.latency_s)
+        if rec.first_token_s is not None:
+            self._child(self.ttft, model, dep).observe(rec.first_token_s)
+        if rec.usage.prompt_tokens:
+            self._child(self.tokens, model, dep, "prompt").inc(rec.usage.prompt_tokens)
+        if rec.usage.completion_tokens:
+            self._child(self.tokens, model, dep, "completion").inc(rec.usage.completion_tokens)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from interlock.providers.base import Usage
@@ -14,8 +15,11 @@ class RequestRecord:
     request_id: str
     endpoint: str
     requested_model: str = ""
+    key_id: str | None = None
+    team: str | None = None
     model: str = ""
     deployment: str = ""
+    model_version: str | None = None
     stream: bool = False
     status: int = 200
     error_code: str | None = None
@@ -25,9 +29,13 @@ class RequestRecord:
     latency_s: float = 0.0
     config_hash: str = ""
     attempts: int = 0
+    cost_usd: Decimal | None = None
+    baseline_cost_usd: Decimal | None = None
     prompt_text: str | None = None
     completion_text: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)  # logged as is: identifiers and numbers only
+    compliance: Any = None  # the compliance assessment, for the audit log (never logged)
+    holds_runtime: bool = False
 
     def mark_first_token(self) -> None:
         if self.first_token_s is None:

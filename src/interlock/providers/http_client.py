@@ -1,7 +1,9 @@
 """The connection to one HTTP upstream: a pooled aiohttp session, auth headers, timeouts, error mapping.
 
 Wire-format translation lives in the provider modules; this module only moves bytes and
-turns transport failures into the error tree (at exactly this boundary).
+turns transport failures into the error tree (at exactly this boundary). The named timeouts
+(first token, stall, total) are enforced one layer up, in ``resilience.timeouts``; here only
+the connect timeout applies, plus a safety net a little beyond the total.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from interlock.providers.http_errors import error_from_response
 from interlock.providers.sse import iter_sse
 
 JSON = dict[str, Any]
+_GRACE_S = 1.0  # the safety net fires only if the resilience layer's limits somehow did not
 
 
 class UpstreamClient:
@@ -59,7 +62,7 @@ class UpstreamClient:
             t = self.timeouts
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self.max_connections, ttl_dns_cache=300),
-                timeout=aiohttp.ClientTimeout(total=t.total, sock_connect=t.connect),
+                timeout=aiohttp.ClientTimeout(total=t.total + _GRACE_S, sock_connect=t.connect),
                 json_serialize=lambda o: orjson.dumps(o).decode(),
                 auto_decompress=True,
             )
@@ -102,37 +105,27 @@ class UpstreamClient:
         return data
 
     async def post_sse(self, path: str, body: JSON, headers: dict[str, str]) -> AsyncIterator[tuple[str, str]]:
-        """POST and yield SSE ``(event, data)`` pairs.
-
-        The first-token timeout covers everything up to the first event (connect, headers,
-        first bytes); the stall timeout bounds each gap after that.
-        """
+        """POST and yield SSE ``(event, data)`` pairs."""
         session = self._session_now()
         t = self.timeouts
         resp: aiohttp.ClientResponse | None = None
         try:
-            async with asyncio.timeout(t.first_token):
-                resp = await session.post(
-                    self.base_url + path,
-                    data=orjson.dumps(body),
-                    headers={**self._headers, **headers},
-                    timeout=aiohttp.ClientTimeout(total=t.total, sock_connect=t.connect, sock_read=t.stall),
+            resp = await session.post(
+                self.base_url + path,
+                data=orjson.dumps(body),
+                headers={**self._headers, **headers},
+                timeout=aiohttp.ClientTimeout(total=t.total + _GRACE_S, sock_connect=t.connect),
+            )
+            if resp.status >= 400:
+                raw = await resp.read()
+                raise error_from_response(self.deployment, resp.status, raw, resp.headers)
+            if resp.content_type != "text/event-stream":
+                raise UpstreamMalformed(
+                    f"Upstream deployment {self.deployment!r} answered a stream request with "
+                    f"{resp.content_type or 'no content type'}, not text/event-stream",
+                    deployment=self.deployment,
                 )
-                if resp.status >= 400:
-                    raw = await resp.read()
-                    raise error_from_response(self.deployment, resp.status, raw, resp.headers)
-                if resp.content_type != "text/event-stream":
-                    raise UpstreamMalformed(
-                        f"Upstream deployment {self.deployment!r} answered a stream request with "
-                        f"{resp.content_type or 'no content type'}, not text/event-stream",
-                        deployment=self.deployment,
-                    )
-                events = iter_sse(resp.content)
-                first = await anext(events, None)
-            if first is None:
-                return
-            yield first
-            async for item in events:
+            async for item in iter_sse(resp.content):
                 yield item
         except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
             raise UpstreamTimeout(

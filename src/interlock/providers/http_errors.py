@@ -1,4 +1,8 @@
-"""Mapping upstream HTTP outcomes onto the error tree, from status codes and structured bodies only."""
+"""Mapping upstream HTTP outcomes onto the error tree, from status codes and structured bodies only.
+
+Bodies in OpenAI's shape (``{"error": {"message", "type"}}``) and Anthropic's
+(``{"type": "error", "error": {"type", "message"}}``) both carry ``error.message``.
+"""
 
 from __future__ import annotations
 
@@ -46,4 +50,43 @@ def error_from_response(deployment: str, status: int, raw: bytes, headers: Any) 
     if detail:
         message += f": {detail[:500]}"
     retry_after = parse_retry_after(headers.get("retry-after")) if headers is not None else None
-    return UpstreamHTTPError(message, upstream_status=status, body=body, deployment=deployment, retry_after=retry_after)
+    return _http_error(deployment, status, message, body, retry_after)
+
+
+# Anthropic's status for "overloaded": a temporary condition, so another attempt may succeed.
+ANTHROPIC_OVERLOADED = 529
+# The status each Anthropic error ``type`` comes with, for errors that arrive as stream events.
+ANTHROPIC_ERROR_STATUS = {
+    "invalid_request_error": 400,
+    "authentication_error": 401,
+    "billing_error": 402,
+    "permission_error": 403,
+    "not_found_error": 404,
+    "request_too_large": 413,
+    "rate_limit_error": 429,
+    "api_error": 500,
+    "timeout_error": 504,
+    "overloaded_error": ANTHROPIC_OVERLOADED,
+}
+
+
+def error_from_stream_event(deployment: str, data: Any) -> UpstreamHTTPError:
+    """An Anthropic ``error`` event inside a stream, mapped as if it had come with its HTTP status."""
+    err = data.get("error") if isinstance(data, dict) else None
+    err = err if isinstance(err, dict) else {}
+    kind = str(err.get("type") or "")
+    message = f"Upstream deployment {deployment!r} reported {kind or 'an error'} mid-stream"
+    if err.get("message"):
+        message += f": {str(err['message'])[:500]}"
+    return _http_error(deployment, ANTHROPIC_ERROR_STATUS.get(kind, 500), message, data, None)
+
+
+def _http_error(
+    deployment: str, status: int, message: str, body: Any, retry_after: float | None
+) -> UpstreamHTTPError:
+    error = UpstreamHTTPError(
+        message, upstream_status=status, body=body, deployment=deployment, retry_after=retry_after
+    )
+    if status == ANTHROPIC_OVERLOADED:
+        error.retryable = True
+    return error

@@ -1,0 +1,105 @@
+"""Budget counters in this process's memory: for a single gateway process and for tests.
+
+Check-and-hold runs under one lock with no await inside, so concurrent reservations
+can never jointly pass a limit.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from interlock.accounting.budgets import (
+    DEFAULT_HOLD_TTL_S,
+    BudgetLimits,
+    BudgetStatus,
+    BudgetWindow,
+    Reservation,
+    budget_exceeded,
+    check_amount,
+    from_nanos,
+    to_nanos,
+)
+from interlock.accounting.periods import WallClock, utc
+
+_KEEP_AFTER_RESET = timedelta(days=2)
+
+
+@dataclass
+class _Counter:
+    window: BudgetWindow
+    spent: int = 0
+    holds: dict[str, tuple[int, float]] = field(default_factory=dict)
+
+    def held(self, now: float) -> int:
+        for rid in [r for r, (_, expires) in self.holds.items() if expires <= now]:
+            del self.holds[rid]
+        return sum(amount for amount, _ in self.holds.values())
+
+
+class InMemoryBudgetStore:
+    def __init__(
+        self, limits: BudgetLimits, *, clock: WallClock = time.time, hold_ttl_s: float = DEFAULT_HOLD_TTL_S
+    ) -> None:
+        self._limits = limits
+        self._clock = clock
+        self._hold_ttl_s = hold_ttl_s
+        self._counters: dict[str, _Counter] = {}
+        self._lock = threading.Lock()
+
+    async def reserve(self, key_id: str, team: str | None, max_cost: Decimal | None) -> Reservation:
+        amount = check_amount(max_cost)
+        nanos = to_nanos(amount)
+        now = self._clock()
+        at = utc(now)
+        windows = tuple(BudgetWindow.current(b, at) for b in self._limits.budgets_for(key_id, team))
+        reservation = Reservation(uuid.uuid4().hex, key_id, team, amount, windows)
+        with self._lock:
+            self._forget_old(at)
+            counters = [self._counter(w) for w in windows]
+            for window, counter in zip(windows, counters, strict=True):
+                held = counter.held(now)
+                if counter.spent + held + nanos > to_nanos(window.budget.limit_usd):
+                    raise budget_exceeded(window, counter.spent, held, amount, at)
+            for counter in counters:
+                counter.holds[reservation.id] = (nanos, now + self._hold_ttl_s)
+        return reservation
+
+    async def settle(self, reservation: Reservation, actual_cost: Decimal | None) -> None:
+        nanos = to_nanos(check_amount(actual_cost))
+        with self._lock:
+            for window in reservation.windows:
+                counter = self._counter(window)
+                counter.holds.pop(reservation.id, None)
+                counter.spent += nanos
+
+    async def release(self, reservation: Reservation) -> None:
+        with self._lock:
+            for window in reservation.windows:
+                self._counter(window).holds.pop(reservation.id, None)
+
+    async def status(self, key_id: str, team: str | None) -> list[BudgetStatus]:
+        now = self._clock()
+        out = []
+        with self._lock:
+            for budget in self._limits.budgets_for(key_id, team):
+                window = BudgetWindow.current(budget, utc(now))
+                counter = self._counter(window)
+                spent, held = from_nanos(counter.spent), from_nanos(counter.held(now))
+                out.append(BudgetStatus(budget, spent, held, window.resets_at))
+        return out
+
+    def _counter(self, window: BudgetWindow) -> _Counter:
+        counter = self._counters.get(window.counter_id)
+        if counter is None:
+            counter = self._counters[window.counter_id] = _Counter(window)
+        return counter
+
+    def _forget_old(self, at: datetime) -> None:
+        stale = [cid for cid, c in self._counters.items() if c.window.resets_at + _KEEP_AFTER_RESET < at]
+        for cid in stale:
+            del self._counters[cid]

@@ -1,0 +1,303 @@
+"""``interlock eval SUITE --models A,B``: run a suite of your own tasks on models through the gateway.
+
+Without ``--base-url`` the command starts a private gateway for the config (or the embedded
+default) on a free 127.0.0.1 port, with authentication, the usage ledger and shared Redis state
+turned off for that instance only, and stops it when the run ends.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from interlock.cli.loading import load_or_exit
+from interlock.cli.report_cmd import print_summary
+from interlock.config.load import LoadedConfig, config_from_object
+from interlock.config.schema import GatewayConfig
+from interlock.observability.logging import configure_logging
+from interlock.routing.settings import AUTO_ROUTE
+from interlock.storage.database import default_sqlite_path
+
+if TYPE_CHECKING:
+    from interlock.evaluation import Results, Suite
+
+# The evaluation, report and server modules (numpy, matplotlib, uvicorn) are imported where used,
+# so that every other command starts without them.
+
+ENV_API_KEY = "INTERLOCK_API_KEY"
+console = Console(stderr=True, soft_wrap=True)  # messages are left to the terminal to wrap
+
+
+class GatewayStartFailed(Exception):
+    """The private gateway did not come up; the message says why in one line."""
+
+
+def default_cache_path() -> Path:
+    """``eval-cache.sqlite`` beside the default database, in the user data dir."""
+    return default_sqlite_path().parent / "eval-cache.sqlite"
+
+
+def private_config(loaded: LoadedConfig) -> LoadedConfig:
+    """A copy of ``loaded`` for a gateway only this process talks to: no auth, no ledger, no shared Redis."""
+    config = loaded.config
+    copy = config.model_copy(
+        update={
+            "server": config.server.model_copy(update={"auth": False}),
+            "accounting": config.accounting.model_copy(update={"ledger": False, "redis_url": None}),
+        }
+    )
+    validated = GatewayConfig.model_validate(copy.model_dump())  # the copy passes the same checks as a file
+    return config_from_object(validated, source=f"{loaded.source} (private evaluation copy)")
+
+
+class _StartupWatch:
+    """ASGI wrapper that keeps the reason a lifespan startup failed, to report it in one line."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.failure: str | None = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+
+        async def watched(message: Any) -> None:
+            if message["type"] == "lifespan.startup.failed":
+                lines = [line for line in str(message.get("message", "")).splitlines() if line.strip()]
+                self.failure = lines[-1].strip() if lines else "startup failed"
+            await send(message)
+
+        await self.app(scope, receive, watched)
+
+
+@contextmanager
+def private_gateway(
+    loaded: LoadedConfig, say: Callable[[str], None], timeout_s: float = 900.0
+) -> Iterator[str]:
+    """Serve ``loaded`` on a free 127.0.0.1 port in a thread; yields the base URL, stops on exit."""
+    import uvicorn
+
+    from interlock.api.app import build_app
+    from interlock.gateway.runtime import Runtime
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))  # bound here and handed to uvicorn, so no other process can take the port
+    port = int(sock.getsockname()[1])
+    try:
+        app = _StartupWatch(build_app(Runtime(loaded), say=say))
+    except Exception as exc:  # reported like a failure during startup: one line, not a traceback
+        sock.close()
+        raise GatewayStartFailed(f"{type(exc).__name__}: {exc}") from exc
+    # uvicorn's own logging is silenced: startup failures are reported through _StartupWatch.
+    settings = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical", access_log=False)
+    server = uvicorn.Server(settings)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="eval-gateway")
+    try:
+        thread.start()
+        deadline = time.monotonic() + timeout_s
+        while not server.started:
+            if not thread.is_alive():
+                raise GatewayStartFailed(app.failure or "the gateway stopped during startup")
+            if time.monotonic() > deadline:
+                raise GatewayStartFailed(f"the gateway did not start within {timeout_s:.0f} s")
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        sock.close()
+
+
+def known_names(config: GatewayConfig) -> tuple[list[str], list[str]]:
+    """Catalog models, and the other names the gateway answers to (aliases, routes, ``auto``)."""
+    models = sorted({d.model for d in config.deployments})
+    others = sorted({a.name for a in config.aliases} | {r.name for r in config.routes} | {AUTO_ROUTE})
+    return models, others
+
+
+def remote_names(base_url: str, api_key: str | None) -> list[str] | str:
+    """The names a running gateway lists at ``/v1/models`` (routes included), or why it could not say."""
+    root = base_url.rstrip("/").removesuffix("/v1")
+    headers = {"authorization": f"Bearer {api_key}"} if api_key else {}
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # like the runner: no env proxies
+    try:
+        request = urllib.request.Request(f"{root}/v1/models", headers=headers)
+        with opener.open(request, timeout=15) as response:
+            return sorted(str(entry["id"]) for entry in json.load(response)["data"])
+    except urllib.error.HTTPError as exc:
+        hint = " (a key is needed: --api-key or INTERLOCK_API_KEY)" if exc.code == 401 else ""
+        return f"{root}/v1/models answered HTTP {exc.code}{hint}"
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return f"{root}/v1/models could not be read: {exc}"
+
+
+def check_names(wanted: Iterable[str], models: Sequence[str], others: Sequence[str], option: str) -> None:
+    """Exit 2 naming what is unknown and listing what exists (a long list is never cut short)."""
+    unknown = [name for name in dict.fromkeys(wanted) if name not in models and name not in others]
+    if unknown:
+        extra = f"; aliases and routes: {', '.join(others)}" if others else ""
+        console.print(f"{option}: unknown model {', '.join(map(repr, unknown))}; catalog models: "
+                      f"{', '.join(models)}{extra}", markup=False, highlight=False)
+        raise typer.Exit(code=2)
+
+
+def judge_models(suite: Suite, judge_model: str | None) -> list[str]:
+    """Every judge the run will call: ``--judge-model`` and judges named in items' options."""
+    named = [getattr(item.options, "judge_model", None) for item in suite.items if item.scorer == "llm_judge"]
+    return list(dict.fromkeys(n for n in [judge_model, *named] if n))
+
+
+def _split(text: str) -> list[str]:
+    return list(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+
+
+def _load_suite_or_exit(path: Path) -> Suite:
+    from interlock.evaluation import SuiteError, load_suite
+
+    try:
+        return load_suite(path)
+    except SuiteError as exc:
+        console.print(f"[bold red]{escape(str(path))}: {len(exc.problems)} error(s)[/]")
+        console.print(str(exc), markup=False, highlight=False)
+        raise typer.Exit(code=1) from None
+
+
+def _check_scorers(suite: Suite, judge_model: str | None) -> None:
+    """Build the suite's scorers once before any call, so a missing judge model fails now."""
+    from interlock.evaluation import ScorerConfigError, ScoringContext
+    from interlock.evaluation.runner import build_scorers
+
+    try:
+        build_scorers(suite, ScoringContext(base_url="http://127.0.0.1", judge_model=judge_model))
+    except ScorerConfigError as exc:
+        console.print(f"[bold red]{escape(f'{suite.source}: {exc}')}[/]", highlight=False)
+        raise typer.Exit(code=1) from None
+
+
+@contextmanager
+def _gateway_errors_only() -> Iterator[None]:
+    """While the progress bar owns the terminal, log only the gateway's errors; restore logging after."""
+    logger = logging.getLogger("interlock")
+    handlers, level, propagate = logger.handlers[:], logger.level, logger.propagate
+    configure_logging("ERROR")
+    try:
+        yield
+    finally:
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
+        logger.propagate = propagate
+
+
+def _say(message: str) -> None:
+    console.print(f"  {message}", highlight=False)
+
+
+def _on_private_gateway(config: Path | None, names: list[str], judges: list[str],
+                        run: Callable[[str, str | None], Results]) -> Results:
+    loaded = load_or_exit(config)
+    catalog, others = known_names(loaded.config)
+    check_names(names, catalog, others, "--models")
+    check_names(judges, catalog, others, "--judge-model")
+    console.print(f"Starting a private gateway on 127.0.0.1 for {loaded.source} (hash {loaded.hash}), "
+                  "with authentication and the usage ledger off for this instance ...", highlight=False)
+    try:
+        with _gateway_errors_only(), private_gateway(private_config(loaded), say=_say) as url:
+            results = run(url, None)
+    except GatewayStartFailed as exc:
+        reason = escape(str(exc))
+        console.print(f"[bold red]The private gateway did not start: {reason}[/]", highlight=False)
+        console.print("`interlock serve` with the same config shows the full error.")
+        raise typer.Exit(code=1) from None
+    console.print("Private gateway stopped.")
+    return results
+
+
+def _on_running_gateway(base_url: str, api_key: str | None, names: list[str], judges: list[str],
+                        run: Callable[[str, str | None], Results]) -> Results:
+    listed = remote_names(base_url, api_key)
+    if isinstance(listed, str):
+        console.print(f"[yellow]{escape(listed)}; model names are not checked.[/]", highlight=False)
+    else:
+        check_names(names, listed, [], "--models")
+        check_names(judges, listed, [], "--judge-model")
+    return run(base_url, api_key)
+
+
+def evaluate(
+    suite_path: Annotated[Path, typer.Argument(metavar="SUITE", help="suite: .jsonl, or .yaml naming one")],
+    models: Annotated[str, typer.Option("--models", "-m", help="comma-separated models, e.g. a,b,c")],
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="gateway config (default: the embedded default)")
+    ] = None,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="use this running gateway instead of a private one")
+    ] = None,
+    api_key: Annotated[
+        str | None, typer.Option("--api-key", envvar=ENV_API_KEY, show_default=False, help="for --base-url")
+    ] = None,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", "-j", min=1, help="requests in flight per model")
+    ] = 4,
+    cache: Annotated[
+        Path | None, typer.Option("--cache", help="SQLite cache (default: eval-cache.sqlite in the data dir)")
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="results file (JSONL)")] = Path("results.jsonl"),
+    judge_model: Annotated[
+        str | None, typer.Option("--judge-model", help="the judge for llm_judge items")
+    ] = None,
+) -> None:
+    """Run a suite on models through the gateway; write results and print quality, latency and cost."""
+    from interlock.evaluation import run_suite
+
+    suite = _load_suite_or_exit(suite_path)
+    names = _split(models)
+    if not names:
+        raise typer.BadParameter("name at least one model", param_hint="--models")
+    if config is not None and base_url is not None:
+        raise typer.BadParameter("--config starts a private gateway, --base-url uses a running one: give one")
+    _check_scorers(suite, judge_model)
+    cache_path = cache or default_cache_path()
+
+    def run(url: str, key: str | None) -> Results:
+        """Called once the names are checked and the gateway is up."""
+        cache_path.parent.mkdir(parents=True, exist_ok=True)
+        console.print(f"suite {suite.name} v{suite.version}: {len(suite.items)} items x {len(names)} "
+                      f"model(s); cache {cache_path}", highlight=False)
+        return run_suite(suite, names, base_url=url, api_key=key, concurrency=concurrency,
+                         cache_path=cache_path, progress=True, judge_model=judge_model)
+
+    judges = judge_models(suite, judge_model)
+    try:
+        if base_url is not None:
+            results = _on_running_gateway(base_url, api_key, names, judges, run)
+        else:
+            results = _on_private_gateway(config, names, judges, run)
+    except KeyboardInterrupt:
+        console.print("Interrupted. Completions so far are cached: the same command resumes from there.")
+        raise typer.Exit(code=130) from None
+    results.write_jsonl(out)
+    print_summary(results, Console())
+    cached = sum(r.cached for r in results.items)
+    failed = [r for r in results.items if r.error is not None]
+    console.print(f"wrote {out}: {len(results.items)} results, {cached} from the cache, {len(failed)} failed")
+    if failed:
+        first = failed[0]
+        detail = escape(f"{first.model} / {first.item_id}: {first.error}")
+        console.print(f"[yellow]first failure: {detail}[/]", highlight=False)
+        console.print("A rerun retries failed items; the rest comes from the cache.")
+        if len(failed) == len(results.items):
+            raise typer.Exit(code=1)

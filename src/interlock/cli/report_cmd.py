@@ -1,0 +1,312 @@
+"""``interlock report eval`` and ``interlock calibrate``: from a results file to the report and the policy.
+
+Both weigh categories by a traffic mix: the suite's own, a JSON file (``--mix``), or the usage
+ledger's requests per category (``--mix-from-ledger``), which also gives the monthly volume.
+The tables ``interlock eval`` ends with (``print_summary``) are drawn here too.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from interlock.catalog.catalog import Catalog
+from interlock.cli.loading import load_or_exit
+from interlock.errors import ModelNotFound
+from interlock.storage.database import ENV_DB_URL, default_sqlite_path, is_postgres_url, open_database
+from interlock.storage.ledger import DAYS_PER_MONTH, SqlLedgerStore, monthly_projection
+
+if TYPE_CHECKING:
+    from interlock.evaluation import Calibration, Results
+    from interlock.reports import ReportOptions
+    from interlock.reports.evaluation_report import TableCell
+
+# The evaluation and report packages (numpy, matplotlib) are imported where used, so that the
+# other commands start without them.
+
+report_app = typer.Typer(help="Reports built from evaluation results.", no_args_is_help=True)
+console = Console(soft_wrap=True)  # sentences are left to the terminal to wrap
+_err = Console(stderr=True, soft_wrap=True)
+
+ResultsArg = Annotated[Path, typer.Argument(metavar="RESULTS", help="results file from `interlock eval`")]
+TargetOption = Annotated[
+    float, typer.Option("--target", help="quality floor: fraction of the best model's quality per category")
+]
+MixOption = Annotated[
+    Path | None, typer.Option("--mix", help='traffic mix as JSON, e.g. {"extraction": 0.6, "code": 0.4}')
+]
+LedgerMixOption = Annotated[
+    bool, typer.Option("--mix-from-ledger", help="weigh categories by the usage ledger's traffic")
+]
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        envvar=ENV_DB_URL,
+        show_default=False,
+        help="ledger: SQLite path or postgresql:// URL (default: the config's, else the data dir's file)",
+    ),
+]
+VolumeOption = Annotated[
+    float | None, typer.Option("--requests-per-month", min=0, help="volume (default: the ledger's run rate)")
+]
+OpenOption = Annotated[
+    str | None, typer.Option("--open-models", help="comma-separated open-weight models (default: catalog's)")
+]
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="gateway config: catalog and ledger (default: embedded)")
+]
+BaselineOption = Annotated[
+    str | None, typer.Option("--baseline", help="model to compare with (default: the best overall model)")
+]
+
+
+@dataclass(frozen=True)
+class TrafficMix:
+    """Category weights (None: the suite's own mix), where they came from, and the ledger's volume."""
+
+    weights: dict[str, float] | None
+    source: str
+    requests_per_month: float | None = None
+
+
+def read_results(path: Path) -> Results:
+    from interlock.evaluation import Results, ResultsFileError
+
+    try:
+        return Results.read_jsonl(path)
+    except ResultsFileError as exc:
+        _err.print(f"[bold red]{escape(str(exc))}[/]", highlight=False)
+        raise typer.Exit(code=1) from None
+
+
+def check_target(target: float) -> None:
+    if not 0 < target <= 1:
+        raise typer.BadParameter(f"must be in (0, 1], got {target}", param_hint="--target")
+
+
+def mix_from_file(path: Path) -> TrafficMix:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise typer.BadParameter(f"{path}: {exc}", param_hint="--mix") from None
+    if not isinstance(data, dict) or not data:
+        raise typer.BadParameter(f"{path}: expected a JSON object of category weights", param_hint="--mix")
+    for category, weight in data.items():
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
+            raise typer.BadParameter(f"{path}: {category}: weight must be a number >= 0", param_hint="--mix")
+    return TrafficMix({str(c): float(w) for c, w in data.items()}, f"the traffic mix in {path.name}")
+
+
+def ledger_url(db: str | None, config: Path | None) -> str:
+    """``--db`` (or its env var), else the config's ledger, else the default file; it must exist already."""
+    url = db or (load_or_exit(config).config.accounting.database_url if config else None)
+    if url and is_postgres_url(url):
+        return url
+    path = Path(url.removeprefix("sqlite:///")) if url else default_sqlite_path()
+    if not path.is_file():
+        raise typer.BadParameter(f"no usage ledger at {path}", param_hint="--db")
+    return str(path)
+
+
+def mix_from_ledger(url: str) -> TrafficMix:
+    db = open_database(url)
+    try:
+        store = SqlLedgerStore(db)
+        rows = store.spend(by="category")
+        projection = monthly_projection(store, now=datetime.now(UTC))
+    finally:
+        db.close()
+    weights = {row.group: float(row.requests) for row in rows if row.group}
+    unclassified = sum(row.requests for row in rows if not row.group)
+    if not weights:
+        _err.print("[bold red]The ledger has no classified requests (sent through a route); give --mix.[/]")
+        raise typer.Exit(code=1)
+    total = int(sum(weights.values()))
+    if unclassified:
+        _err.print(f"{unclassified:,} ledger requests went straight to a model: no category, not counted.")
+    monthly = None
+    if projection.requests:
+        monthly = float(projection.requests * DAYS_PER_MONTH / projection.observed_days)
+    return TrafficMix(weights, f"the ledger's traffic ({total:,} classified requests)", monthly)
+
+
+def traffic_mix(mix: Path | None, from_ledger: bool, db: str | None, config: Path | None) -> TrafficMix:
+    if mix is not None and from_ledger:
+        raise typer.BadParameter("give --mix or --mix-from-ledger, not both")
+    if mix is not None:
+        return mix_from_file(mix)
+    if from_ledger:
+        return mix_from_ledger(ledger_url(db, config))
+    return TrafficMix(None, "the suite's category mix")
+
+
+def open_models_for(results: Results, named: str | None, config: Path | None) -> list[str] | None:
+    """``--open-models``, else the evaluated models the catalog marks ``open_weight`` (None if none)."""
+    if named is not None:
+        names = list(dict.fromkeys(n.strip() for n in named.split(",") if n.strip()))
+        missing = [n for n in names if n not in results.models]
+        if missing:
+            _err.print(f"[yellow]not in the results: {escape(', '.join(missing))}[/]")
+        return names or None
+    loaded = load_or_exit(config)
+    catalog = Catalog(loaded.config)
+    found = []
+    for model in results.models:
+        try:
+            if catalog.resolve(model).primary.open_weight:
+                found.append(model)
+        except ModelNotFound:
+            continue
+    where = loaded.source if config else "the embedded default"
+    listed = ", ".join(found) or "none"
+    _err.print(f"open models (open_weight in {where}): {listed}; --open-models to change", markup=False)
+    return found or None
+
+
+@report_app.command("eval")
+def report_eval(
+    results_path: ResultsArg,
+    out: Annotated[Path, typer.Option("--out", "-o", help="HTML file; the Markdown goes beside it")] = Path(
+        "report.html"
+    ),
+    target: TargetOption = 0.95,
+    mix: MixOption = None,
+    from_ledger: LedgerMixOption = False,
+    db: DbOption = None,
+    requests_per_month: VolumeOption = None,
+    open_models: OpenOption = None,
+    config: ConfigOption = None,
+    baseline: BaselineOption = None,
+) -> None:
+    """Write the self-contained HTML report and its Markdown summary from a results file."""
+    from interlock.reports import ReportOptions, build_evaluation_report
+    from interlock.reports.evaluation_report import substitution_line
+
+    check_target(target)
+    results = read_results(results_path)
+    traffic = traffic_mix(mix, from_ledger, db, config)
+    options = ReportOptions(
+        target=target,
+        mix=traffic.weights,
+        mix_source=traffic.source,
+        open_models=open_models_for(results, open_models, config),
+        baseline=baseline,
+        requests_per_month=requests_per_month or traffic.requests_per_month,
+    )
+    try:
+        report = build_evaluation_report(results, options)
+        headline = substitution_line(_calibrate(results, options), options)
+    except ValueError as exc:
+        _err.print(f"[bold red]{escape(str(exc))}[/]", highlight=False)
+        raise typer.Exit(code=1) from None
+    html_path, markdown_path = report.write(out)
+    console.print(headline, markup=False, highlight=False)
+    console.print(f"wrote {html_path} and {markdown_path}")
+
+
+def _calibrate(results: Results, options: ReportOptions) -> Calibration:
+    from interlock.evaluation import calibrate
+
+    return calibrate(
+        results, options.target, mix=options.mix, baseline=options.baseline, open_models=options.open_models
+    )
+
+
+def _rich(cell: TableCell) -> str:
+    from interlock.reports.evaluation_report import Strong
+
+    return f"[bold]{escape(cell.text)}[/]" if isinstance(cell, Strong) else escape(cell)
+
+
+def print_summary(results: Results, out: Console) -> None:
+    """Quality per category per model, then per model: overall quality, failures, latency and cost."""
+    from interlock.evaluation.stats import summarize
+    from interlock.reports.evaluation_report import MODEL_HEADERS, category_rows, model_rows
+
+    summary = summarize(results)
+    by_category = Table(title="Quality per category: mean score [95% interval]")
+    for header in ["category", *summary.models]:
+        by_category.add_column(escape(header), overflow="fold")  # model names are never cut short
+    for row in category_rows(summary):
+        by_category.add_row(*(_rich(c) for c in row))
+    out.print(by_category)
+    per_model = Table(title="Per model")
+    for k, header in enumerate(MODEL_HEADERS):
+        per_model.add_column(header, overflow="fold", no_wrap=k == 0)
+    for row in model_rows(summary):
+        per_model.add_row(*(_rich(c) for c in row))
+    out.print(per_model)
+
+
+def _money(value: float | None) -> str:
+    """``$2.00``, ``$0.36``, ``$0.0004``: cents, more digits only when the value is below a cent."""
+    if value is None:
+        return "unknown"
+    return f"${value:,.2f}" if value >= 0.01 or value == 0 else "$" + f"{value:.6f}".rstrip("0")
+
+
+def print_calibration(calibration: Calibration, traffic: TrafficMix, requests_per_month: float | None,
+                      named_baseline: bool) -> None:
+    table = Table(title=f"Routes at {calibration.target:.0%} of the best model's quality")
+    for column in ("category", "route", "quality", "best quality", "cost / 1k", "traffic"):
+        table.add_column(column, overflow="fold")  # model names are never cut short
+    for category, route in calibration.routes.items():
+        share = f"{calibration.mix[category]:.0%}" if category in calibration.mix else "-"
+        table.add_row(category, escape(route.model), f"{route.quality:.2f}", f"{route.best_quality:.2f}",
+                      _money(route.cost_per_1k_usd), share)
+    console.print(table)
+    baseline = next(iter(calibration.routes.values())).baseline_model
+    against = f"sending everything to {baseline}" + ("" if named_baseline else " (all-frontier)")
+    console.print(f"Expected, weighted by {traffic.source}:", highlight=False)
+    console.print(f"  cost per 1,000 requests {_money(calibration.expected_cost_per_1k_usd)} against "
+                  f"{_money(calibration.baseline_cost_per_1k_usd)} {against}", highlight=False)
+    if calibration.savings_fraction is not None:
+        console.print(f"  savings {calibration.savings_fraction:.1%} of that spend")
+    if calibration.quality_fraction is not None:
+        console.print(f"  quality {calibration.quality_fraction:.1%} of {baseline}'s")
+    if calibration.open_share is not None and calibration.open_models:
+        console.print(f"  open models ({', '.join(sorted(calibration.open_models))}) take "
+                      f"{calibration.open_share:.0%} of the traffic")
+    monthly = calibration.monthly_savings_usd(requests_per_month) if requests_per_month else None
+    if monthly is not None and requests_per_month:
+        console.print(f"  about ${monthly:,.0f} saved a month at {requests_per_month:,.0f} requests")
+
+
+def calibrate_command(
+    results_path: ResultsArg,
+    target: TargetOption = 0.95,
+    out: Annotated[Path, typer.Option("--out", "-o", help="policy file (YAML)")] = Path("policy.yaml"),
+    mix: MixOption = None,
+    from_ledger: LedgerMixOption = False,
+    db: DbOption = None,
+    requests_per_month: VolumeOption = None,
+    open_models: OpenOption = None,
+    config: ConfigOption = None,
+    baseline: BaselineOption = None,
+) -> None:
+    """Write the per-category quality table routing reads; print expected savings and quality."""
+    from interlock.evaluation import calibrate
+
+    check_target(target)
+    results = read_results(results_path)
+    traffic = traffic_mix(mix, from_ledger, db, config)
+    opens = open_models_for(results, open_models, config)
+    try:
+        calibration = calibrate(results, target, mix=traffic.weights, baseline=baseline, open_models=opens)
+    except ValueError as exc:
+        _err.print(f"[bold red]{escape(str(exc))}[/]", highlight=False)
+        raise typer.Exit(code=1) from None
+    calibration.write(out)
+    volume = requests_per_month or traffic.requests_per_month
+    print_calibration(calibration, traffic, volume, named_baseline=baseline is not None)
+    console.print(f"wrote {out}; to route with it, set in the gateway config:")
+    console.print(f"  routing:\n    quality_table: {out.resolve()}", highlight=False, markup=False)

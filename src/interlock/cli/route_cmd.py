@@ -1,0 +1,64 @@
+"""``interlock route PROMPT``: a dry run of the routing decision, explained, without calling any model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from interlock.cli.loading import load_or_exit
+from interlock.errors import InterlockError
+from interlock.gateway.runtime import Runtime
+from interlock.routing.settings import AUTO_ROUTE
+from interlock.wire.openai_chat import parse_chat_request
+
+console = Console()
+
+
+def route(
+    prompt: str = typer.Argument(..., help="the user message to route"),
+    config: Path | None = typer.Option(None, "--config", "-c", help="YAML config; default: the embedded default"),
+    route_name: str = typer.Option(AUTO_ROUTE, "--route", "-r", help="route name (default: auto)"),
+    system: str | None = typer.Option(None, help="an optional system prompt"),
+    max_tokens: int | None = typer.Option(None, help="the request's max_tokens"),
+    as_json: bool = typer.Option(False, "--json", help="print the decision record as JSON"),
+) -> None:
+    """Show how a prompt would be routed: features, every candidate kept or dropped and why, the pick."""
+    loaded = load_or_exit(config)
+    runtime = Runtime(loaded)
+    messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": prompt}]
+    body: dict[str, object] = {"model": route_name, "messages": messages}
+    if max_tokens:
+        body["max_tokens"] = max_tokens
+    try:
+        decision = runtime.router.decide(parse_chat_request(body))
+    except InterlockError as exc:
+        console.print(f"[bold red]{exc.status} {exc.code}[/]: {exc.message}")
+        raise typer.Exit(code=1) from None
+    record = {**decision.to_dict(), "config_hash": loaded.hash}
+    if as_json:
+        print(json.dumps(record, indent=2))
+        return
+    f = decision.features
+    if f is not None:
+        console.print(f"[bold]features[/] category={f.category} (p={f.confidence:.2f}) difficulty={f.difficulty:.2f} "
+                      f"prompt_tokens={f.prompt_tokens} output_tokens={f.output_tokens} needs={list(f.needs) or '-'}")
+    table = Table("model", "kept", "quality", "expected", "est. cost (USD)", "why")
+    for v in decision.verdicts:
+        table.add_row(v.model, "yes" if v.kept else "no", _num(v.quality), _num(v.expected_quality),
+                      _num(v.estimated_cost_usd, 6), v.reason)
+    console.print(table)
+    chosen = decision.chosen
+    console.print(f"[bold green]pick[/] {chosen.model} via {chosen.deployments[0].name}: {decision.reason}")
+    if decision.baseline_cost_usd and chosen.estimated_cost_usd is not None:
+        share = chosen.estimated_cost_usd / decision.baseline_cost_usd
+        console.print(f"expected cost ${chosen.estimated_cost_usd:.6f} vs ${decision.baseline_cost_usd:.6f} on "
+                      f"{decision.baseline_model} (the most expensive candidate): {share:.1%}")
+    console.print(f"config hash {loaded.hash}")
+
+
+def _num(value: float | None, digits: int = 3) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"

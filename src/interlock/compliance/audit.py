@@ -1,0 +1,261 @@
+"""The compliance audit log: an append-only, hash-chained SQLite record of where each request went.
+
+Each record holds metadata only (time, request id, key id, team, data classes, rules, action,
+deployment, perimeter, region, config hash), never a detected value. Record ``n`` stores the
+SHA-256 of its canonical JSON and of record ``n-1``'s hash, so editing, removing or reordering
+any record breaks the chain from that point on; ``verify`` names the first bad record. Triggers
+refuse UPDATE and DELETE; a head row catches removal of the newest records, and ``head()`` can
+be copied elsewhere to anchor the chain against someone who rewrites the whole file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+GENESIS = "0" * 64
+_FIELDS = (
+    "seq",
+    "time",
+    "request_id",
+    "key_id",
+    "team",
+    "data_classes",
+    "rules",
+    "action",
+    "deployment",
+    "perimeter",
+    "region",
+    "config_hash",
+)
+
+# Numbered schema migrations; the applied ones are recorded in schema_migrations. Each is
+# idempotent, so two processes opening a new file at once cannot trip over each other.
+_MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE IF NOT EXISTS audit_records (
+        seq INTEGER PRIMARY KEY, time TEXT NOT NULL, request_id TEXT NOT NULL, key_id TEXT,
+        team TEXT, data_classes TEXT NOT NULL, rules TEXT NOT NULL, action TEXT NOT NULL,
+        deployment TEXT, perimeter TEXT, region TEXT, config_hash TEXT NOT NULL,
+        prev_hash TEXT NOT NULL, hash TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS audit_records_time ON audit_records (time);
+    CREATE TRIGGER IF NOT EXISTS audit_records_no_update BEFORE UPDATE ON audit_records
+        BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;
+    CREATE TRIGGER IF NOT EXISTS audit_records_no_delete BEFORE DELETE ON audit_records
+        BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;
+    CREATE TABLE IF NOT EXISTS audit_head (
+        id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, hash TEXT NOT NULL
+    );
+    INSERT OR IGNORE INTO audit_head VALUES (1, 0, hex(zeroblob(32)));  -- the genesis hash
+    """,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """What the caller records about one routed (or refused) request. Identifiers only, no values."""
+
+    request_id: str
+    data_classes: Sequence[str]
+    rules: Sequence[str]
+    action: str  # allow | route | redact | block | refuse
+    config_hash: str
+    key_id: str | None = None  # the key's id or name, never the key itself
+    team: str | None = None
+    deployment: str | None = None  # None when refused
+    perimeter: str | None = None
+    region: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    seq: int
+    time: str
+    request_id: str
+    key_id: str | None
+    team: str | None
+    data_classes: list[str]
+    rules: list[str]
+    action: str
+    deployment: str | None
+    perimeter: str | None
+    region: str | None
+    config_hash: str
+    prev_hash: str = field(default=GENESIS)
+    hash: str = field(default="")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyResult:
+    ok: bool
+    records_checked: int
+    first_bad_seq: int | None = None
+    first_bad_request_id: str | None = None
+    problem: str | None = None
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+def record_hash(prev_hash: str, fields: dict[str, Any]) -> str:
+    canonical = json.dumps({k: fields[k] for k in _FIELDS}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(f"{prev_hash}\n{canonical}".encode()).hexdigest()
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _timestamp(moment: datetime | date) -> str:
+    if not isinstance(moment, datetime):
+        moment = datetime(moment.year, moment.month, moment.day, tzinfo=UTC)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class AuditLog:
+    """The audit store in one SQLite file; safe to share between threads of one process."""
+
+    def __init__(self, path: str | Path, *, clock: Callable[[], datetime] = _utc_now) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._migrate()
+
+    def _migrate(self) -> None:
+        with self._lock:
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)"
+            )
+            done = {row[0] for row in self._db.execute("SELECT version FROM schema_migrations")}
+            for version, script in enumerate(_MIGRATIONS, start=1):
+                if version in done:
+                    continue
+                applied = _timestamp(self._clock())
+                self._db.executescript(
+                    f"BEGIN IMMEDIATE;{script}"
+                    f"INSERT OR IGNORE INTO schema_migrations VALUES ({version}, '{applied}');COMMIT;"
+                )
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def append(self, entry: AuditEntry) -> AuditRecord:
+        """Add one record at the end of the chain (atomically, even across processes)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                head = self._db.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
+                fields: dict[str, Any] = {
+                    "seq": head["seq"] + 1,
+                    "time": _timestamp(self._clock()),
+                    "request_id": entry.request_id,
+                    "key_id": entry.key_id,
+                    "team": entry.team,
+                    "data_classes": sorted(entry.data_classes),
+                    "rules": list(entry.rules),
+                    "action": entry.action,
+                    "deployment": entry.deployment,
+                    "perimeter": entry.perimeter,
+                    "region": entry.region,
+                    "config_hash": entry.config_hash,
+                }
+                record = AuditRecord(**fields, prev_hash=head["hash"], hash=record_hash(head["hash"], fields))
+                row = {
+                    **fields,
+                    "data_classes": json.dumps(fields["data_classes"]),
+                    "rules": json.dumps(fields["rules"]),
+                }
+                self._db.execute(
+                    f"INSERT INTO audit_records ({', '.join(_FIELDS)}, prev_hash, hash) "
+                    f"VALUES ({', '.join('?' for _ in _FIELDS)}, ?, ?)",
+                    [row[k] for k in _FIELDS] + [record.prev_hash, record.hash],
+                )
+                self._db.execute(
+                    "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", (record.seq, record.hash)
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return record
+
+    def head(self) -> tuple[int, str]:
+        """(sequence number, hash) of the newest record; store it elsewhere to anchor the chain."""
+        with self._lock:
+            row = self._db.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
+        return int(row["seq"]), str(row["hash"])
+
+    def records(self, since: datetime | date | None = None) -> Iterator[AuditRecord]:
+        """Records in chain order, optionally only those at or after ``since`` (UTC)."""
+        query = "SELECT * FROM audit_records ORDER BY seq"
+        args: tuple[str, ...] = ()
+        if since is not None:
+            query, args = "SELECT * FROM audit_records WHERE time >= ? ORDER BY seq", (_timestamp(since),)
+        with self._lock:
+            rows = self._db.execute(query, args).fetchall()
+        for row in rows:
+            values = dict(row)
+            values["data_classes"] = json.loads(values["data_classes"])
+            values["rules"] = json.loads(values["rules"])
+            yield AuditRecord(**values)
+
+    def export(self, since: datetime | date | None = None) -> Iterator[dict[str, Any]]:
+        """Records as JSON-ready dicts (one JSONL line each), for the compliance team."""
+        for record in self.records(since):
+            yield record.to_dict()
+
+    def verify(self, anchor: tuple[int, str] | None = None) -> VerifyResult:
+        """Walk the chain; the first edited, removed or reordered record is named in the result."""
+        prev, expected_seq, checked = GENESIS, 1, 0
+        anchored = anchor is None or anchor[0] == 0
+        for record in self.records():
+            if record.seq != expected_seq:
+                return self._bad(
+                    checked, record, f"expected record {expected_seq} here (records were removed)"
+                )
+            if record.prev_hash != prev:
+                return self._bad(
+                    checked, record, "does not follow the record before it (one was removed or reordered)"
+                )
+            fields = {k: getattr(record, k) for k in _FIELDS}
+            if record_hash(prev, fields) != record.hash:
+                return self._bad(checked, record, "contents do not match its hash (edited)")
+            if anchor is not None and record.seq == anchor[0]:
+                if record.hash != anchor[1]:
+                    return self._bad(checked, record, "differs from the anchored head (chain rewritten)")
+                anchored = True
+            prev, expected_seq, checked = record.hash, expected_seq + 1, checked + 1
+        head_seq, head_hash = self.head()
+        if head_seq != checked or head_hash != prev:
+            return VerifyResult(
+                False,
+                checked,
+                checked + 1,
+                None,
+                f"records after {checked} were removed (head is {head_seq})",
+            )
+        if not anchored:
+            return VerifyResult(
+                False, checked, checked + 1, None, f"anchored record {anchor and anchor[0]} is missing"
+            )
+        return VerifyResult(True, checked)
+
+    @staticmethod
+    def _bad(checked: int, record: AuditRecord, problem: str) -> VerifyResult:
+        return VerifyResult(False, checked, record.seq, record.request_id, f"record {record.seq}: {problem}")

@@ -1,0 +1,257 @@
+"""FallbackChain: one request over an ordered list of deployments, recording every attempt.
+
+Each candidate is tried with its retry policy (and, when enabled, hedged with the next
+candidate); a client error is passed on at once, any other failure moves on to the next
+candidate. Streams may fail over only until their first chunk reaches the caller; after that
+a break raises ``StreamInterrupted`` (and so does a stream that ends without a
+``finish_reason``): never a silent clean end. When every candidate fails,
+``AllCandidatesFailed`` carries every failure. The ``allow`` filter (compliance) is applied
+before anything runs, so neither a fallback nor a hedge can reach a rejected deployment.
+
+A chain is built per request (``report`` is that request's record); it does not own its
+providers, so ``aclose`` is a no-op.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from interlock.errors import UpstreamMalformed
+from interlock.providers.base import JSON, ChatRequest, Provider
+from interlock.resilience.attempts import Attempt, AttemptReport
+from interlock.resilience.budget import RatioBudget
+from interlock.resilience.clock import Clock
+from interlock.resilience.failures import (
+    AllCandidatesFailed,
+    NoEligibleDeployment,
+    Outcome,
+    StreamInterrupted,
+    error_code,
+    is_client_error,
+    relevance,
+)
+from interlock.resilience.health import DeploymentHealth
+from interlock.resilience.hedging import HedgeSettings, Leg, RaceResult, race_first
+from interlock.resilience.retry import RetryPolicy
+from interlock.resilience.streams import StreamPump, cancel_task, close_stream
+
+T = TypeVar("T")
+CandidateFilter = Callable[[str], bool]
+OpenLeg = Callable[[int, bool], Leg[T]]
+
+
+def _nothing(_: str) -> Any:
+    return None
+
+
+@dataclass(slots=True)
+class ChainPolicy:
+    """What every chain shares: time, per-deployment retry policies, hedging, and health lookups."""
+
+    clock: Clock
+    retry_for: Callable[[str], RetryPolicy | None] = _nothing
+    hedge: HedgeSettings = field(default_factory=HedgeSettings)
+    hedge_budget: RatioBudget | None = None
+    health_of: Callable[[str], DeploymentHealth | None] = _nothing
+    is_open: Callable[[str], bool] = lambda _: False
+    require_finish_reason: bool = True
+
+
+class FallbackChain:
+    def __init__(
+        self,
+        candidates: Sequence[tuple[str, Provider]],
+        policy: ChainPolicy,
+        *,
+        allow: CandidateFilter | None = None,
+        hedge: bool | None = None,
+    ) -> None:
+        self.report = AttemptReport(planned=[name for name, _ in candidates])
+        self._policy = policy
+        self._hedging = (policy.hedge.enabled if hedge is None else hedge) and policy.hedge_budget is not None
+        self._candidates: list[tuple[str, Provider]] = []
+        for name, provider in candidates:
+            if allow is not None and not allow(name):
+                self.report.skipped.append((name, "filtered"))
+            else:
+                self._candidates.append((name, provider))
+
+    @property
+    def attempts(self) -> list[Attempt]:
+        return self.report.attempts
+
+    async def complete(self, request: ChatRequest) -> JSON:
+        def open_leg(index: int, raced: bool) -> Leg[JSON]:
+            coro = self._candidates[index][1].complete(request)
+            if not raced:
+                return Leg(coro, _noop)
+            task = asyncio.ensure_future(coro)
+            return Leg(task, lambda: cancel_task(task))
+
+        _, result = await self._serve(open_leg, streaming=False)
+        return result
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[JSON]:
+        rests: dict[int, AsyncIterator[JSON]] = {}
+        closers: list[Callable[[], Awaitable[None]]] = []
+
+        def open_leg(index: int, raced: bool) -> Leg[JSON]:
+            chunks = self._candidates[index][1].stream(request)
+            if raced:
+                pump = StreamPump(chunks)
+                rest = pump.__aiter__()
+                closers.extend((lambda: close_stream(rest), pump.cancel))
+                rests[index] = rest
+                return Leg(pump.next(), pump.cancel)
+            closers.append(lambda: close_stream(chunks))
+            rests[index] = chunks
+            return Leg(anext(chunks), lambda: close_stream(chunks))
+
+        try:
+            winner, first = await self._serve(open_leg, streaming=True)
+            async for chunk in self._deliver(self._candidates[winner][0], first, rests[winner]):
+                yield chunk
+        finally:
+            for close in closers:
+                await close()
+
+    async def aclose(self) -> None:
+        """The chain does not own its providers; the registry closes them."""
+
+    async def _deliver(self, name: str, first: JSON, rest: AsyncIterator[JSON]) -> AsyncIterator[JSON]:
+        finished = _has_finish_reason(first)
+        self.report.chunks_delivered = 1
+        yield first
+        while True:
+            try:
+                chunk = await anext(rest)
+            except StopAsyncIteration:
+                break
+            except Exception as exc:
+                raise self._interrupted(name, f"broke off its stream ({error_code(exc)})") from exc
+            finished = finished or _has_finish_reason(chunk)
+            self.report.chunks_delivered += 1
+            yield chunk
+        if self._policy.require_finish_reason and not finished:
+            raise self._interrupted(name, "ended its stream without a finish_reason")
+
+    def _interrupted(self, name: str, what: str) -> StreamInterrupted:
+        delivered = self.report.chunks_delivered
+        self.report.stream_error = what
+        return StreamInterrupted(
+            f"Deployment {name!r} {what} after {delivered} chunk(s) reached the client",
+            deployment=name,
+            chunks_delivered=delivered,
+        )
+
+    async def _serve(self, open_leg: OpenLeg[T], *, streaming: bool) -> tuple[int, T]:
+        """Try candidates in order (with retries and hedges); the winner's index and first result."""
+        if not self._candidates:
+            raise NoEligibleDeployment(
+                f"No deployment may serve this request (planned: {', '.join(self.report.planned) or 'none'}; "
+                f"all rejected by the filter)"
+            )
+        clock = self._policy.clock
+        if self._hedging and self._policy.hedge_budget is not None:
+            self._policy.hedge_budget.record_request()
+        queue = list(range(len(self._candidates)))
+        failures: list[tuple[str, BaseException]] = []
+        while queue:
+            index = queue.pop(0)
+            name = self._candidates[index][0]
+            retry = self._policy.retry_for(name)
+            if retry is not None and retry.budget is not None:
+                retry.budget.record_request()
+            try_number = 0
+            while True:
+                try_number += 1
+                hedge_index = self._hedge_target(name, queue) if try_number == 1 else None
+                if hedge_index is not None:
+                    race = await self._race(open_leg, index, hedge_index, streaming)
+                    if race.hedged:
+                        queue.remove(hedge_index)
+                    if race.winner is not None:
+                        return (index, hedge_index)[race.winner], race.value  # type: ignore[return-value]
+                    errors = [((index, hedge_index)[leg.index], leg.error) for leg in race.legs if leg.error]
+                    hedged = race.hedged
+                else:
+                    start = clock.now()
+                    leg = open_leg(index, False)
+                    try:
+                        value = await leg.first
+                    except Exception as exc:
+                        await leg.cancel()
+                        error = _no_first_chunk(exc)
+                        self.report.add(
+                            Attempt.failed(name, error, clock.now() - start, try_number=try_number)
+                        )
+                        errors, hedged = [(index, error)], False
+                    else:
+                        self.report.add(Attempt(name, Outcome.OK, clock.now() - start, try_number=try_number))
+                        return index, value
+                for failed_index, error in errors:
+                    if is_client_error(error):
+                        raise error
+                    failures.append((self._candidates[failed_index][0], error))
+                delay = (
+                    None if hedged or retry is None else retry.delay_before_retry(errors[-1][1], try_number)
+                )
+                if delay is None:
+                    break
+                await clock.sleep(delay)
+        raise _exhausted(failures)
+
+    def _hedge_target(self, primary: str, queue: list[int]) -> int | None:
+        budget = self._policy.hedge_budget
+        if not self._hedging or budget is None or budget.available() < 1 or self._policy.is_open(primary):
+            return None
+        return next((i for i in queue if not self._policy.is_open(self._candidates[i][0])), None)
+
+    async def _race(
+        self, open_leg: OpenLeg[T], index: int, hedge_index: int, streaming: bool
+    ) -> RaceResult[T]:
+        policy = self._policy
+        assert policy.hedge_budget is not None
+        name = self._candidates[index][0]
+        race = await race_first(
+            lambda: open_leg(index, True),
+            lambda: open_leg(hedge_index, True),
+            policy.hedge.delay_for(policy.health_of(name), streaming),
+            policy.clock,
+            policy.hedge_budget.try_spend,
+        )
+        for leg in race.legs:
+            leg_name = self._candidates[(index, hedge_index)[leg.index]][0]
+            latency = (leg.ended_at or policy.clock.now()) - leg.started_at
+            hedge = leg.index == 1
+            if leg.won:
+                self.report.add(Attempt(leg_name, Outcome.OK, latency, hedge=hedge))
+            elif leg.error is not None:
+                self.report.add(Attempt.failed(leg_name, _no_first_chunk(leg.error), latency, hedge=hedge))
+            else:
+                self.report.add(Attempt(leg_name, Outcome.HEDGE_LOST, latency, hedge=hedge))
+        return race
+
+
+def _no_first_chunk(exc: BaseException) -> BaseException:
+    if isinstance(exc, StopAsyncIteration):
+        return UpstreamMalformed("the upstream stream ended before its first chunk")
+    return exc
+
+
+def _exhausted(failures: list[tuple[str, BaseException]]) -> AllCandidatesFailed:
+    primary = max(reversed(failures), key=lambda f: relevance(f[1]))[1]
+    detail = "; ".join(f"{name}: {error_code(exc)}" for name, exc in failures)
+    last = f" Most relevant: {primary}" if str(primary) else ""
+    return AllCandidatesFailed(f"Every candidate deployment failed ({detail}).{last}", failures, primary)
+
+
+def _has_finish_reason(chunk: JSON) -> bool:
+    return any(choice.get("finish_reason") for choice in chunk.get("choices") or ())
+
+
+async def _noop() -> None:
+    return None

@@ -1,0 +1,196 @@
+"""Per-deployment health: in-flight count, latency (EWMA and rolling p50/p95), error rate.
+
+``DeploymentHealth`` is fed by ``MeasuredProvider`` (a wrapper around any provider) and read by
+the balancer, hedging, the admin endpoint (``snapshot()``) and ``/metrics`` (``metric_samples``).
+Client errors (the request's own fault) count as requests but not as errors.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from interlock.providers.base import JSON, ChatRequest, Provider
+from interlock.resilience.clock import Clock
+from interlock.resilience.failures import is_client_error
+from interlock.resilience.window import Ewma, SampleWindow, WindowCounter
+
+
+class HealthSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    window_s: float = Field(60.0, gt=0, description="rolling window for percentiles and error rate")
+    ewma_alpha: float = Field(0.2, gt=0, le=1)
+    max_samples: int = Field(512, gt=0, description="latency samples kept per window")
+
+
+@dataclass(frozen=True, slots=True)
+class HealthSnapshot:
+    """One deployment's health at a moment; latencies in seconds, None until observed."""
+
+    deployment: str
+    in_flight: int
+    requests: int
+    errors: int
+    error_rate: float
+    ttft_ewma_s: float | None
+    ttft_p50_s: float | None
+    ttft_p95_s: float | None
+    latency_ewma_s: float | None
+    latency_p50_s: float | None
+    latency_p95_s: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class DeploymentHealth:
+    def __init__(self, deployment: str, clock: Clock, settings: HealthSettings | None = None) -> None:
+        s = settings or HealthSettings()
+        self.deployment = deployment
+        self.in_flight = 0
+        self._counts = WindowCounter(clock, s.window_s)
+        self._ttft = SampleWindow(clock, s.window_s, s.max_samples)
+        self._latency = SampleWindow(clock, s.window_s, s.max_samples)
+        self.ttft_ewma = Ewma(s.ewma_alpha)
+        self.latency_ewma = Ewma(s.ewma_alpha)
+
+    def started(self) -> None:
+        self.in_flight += 1
+
+    def first_token(self, seconds: float) -> None:
+        self._ttft.add(seconds)
+        self.ttft_ewma.add(seconds)
+
+    def succeeded(self, seconds: float) -> None:
+        self.in_flight -= 1
+        self._counts.add("request")
+        self._latency.add(seconds)
+        self.latency_ewma.add(seconds)
+
+    def failed(self, exc: BaseException) -> None:
+        self.in_flight -= 1
+        self._counts.add("request")
+        if not is_client_error(exc):
+            self._counts.add("error")
+
+    def abandoned(self) -> None:
+        """The caller went away (or a hedge lost): no verdict on the deployment."""
+        self.in_flight -= 1
+
+    def error_rate(self) -> float:
+        requests = self._counts.count("request")
+        return self._counts.count("error") / requests if requests else 0.0
+
+    def ttft_p95(self, min_samples: int = 1) -> float | None:
+        return self._ttft.percentile(95) if len(self._ttft) >= min_samples else None
+
+    def latency_p95(self, min_samples: int = 1) -> float | None:
+        return self._latency.percentile(95) if len(self._latency) >= min_samples else None
+
+    def expected_latency(self, default_s: float, concurrency: int = 1) -> float:
+        """Queue depth times recent latency: what a request sent now should expect to wait.
+
+        ``concurrency`` is how many requests the deployment serves at once (batching servers
+        serve many); ``default_s`` stands in for latency until one has been observed.
+        """
+        recent = self.latency_ewma.value if self.latency_ewma.value is not None else default_s
+        return math.ceil((self.in_flight + 1) / max(1, concurrency)) * recent
+
+    def snapshot(self) -> HealthSnapshot:
+        return HealthSnapshot(
+            deployment=self.deployment,
+            in_flight=self.in_flight,
+            requests=self._counts.count("request"),
+            errors=self._counts.count("error"),
+            error_rate=self.error_rate(),
+            ttft_ewma_s=self.ttft_ewma.value,
+            ttft_p50_s=self._ttft.percentile(50),
+            ttft_p95_s=self._ttft.percentile(95),
+            latency_ewma_s=self.latency_ewma.value,
+            latency_p50_s=self._latency.percentile(50),
+            latency_p95_s=self._latency.percentile(95),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSample:
+    """One gauge value for Prometheus: ``name{labels} value``."""
+
+    name: str
+    help: str
+    labels: dict[str, str]
+    value: float
+
+
+_GAUGES: tuple[tuple[str, str, str], ...] = (
+    ("in_flight", "interlock_deployment_in_flight", "Requests in flight to the deployment"),
+    ("requests", "interlock_deployment_window_requests", "Requests finished within the health window"),
+    ("errors", "interlock_deployment_window_errors", "Failed requests within the health window"),
+    ("error_rate", "interlock_deployment_error_rate", "Share of failed requests within the health window"),
+    ("ttft_ewma_s", "interlock_deployment_ttft_ewma_seconds", "EWMA of time to first token"),
+    ("ttft_p50_s", "interlock_deployment_ttft_p50_seconds", "Rolling p50 of time to first token"),
+    ("ttft_p95_s", "interlock_deployment_ttft_p95_seconds", "Rolling p95 of time to first token"),
+    ("latency_ewma_s", "interlock_deployment_latency_ewma_seconds", "EWMA of total latency"),
+    ("latency_p50_s", "interlock_deployment_latency_p50_seconds", "Rolling p50 of total latency"),
+    ("latency_p95_s", "interlock_deployment_latency_p95_seconds", "Rolling p95 of total latency"),
+)
+
+
+def metric_samples(snapshots: Iterable[HealthSnapshot]) -> list[MetricSample]:
+    """Gauge samples for ``/metrics``, labelled by deployment; unobserved latencies are left out."""
+    out: list[MetricSample] = []
+    for snap in snapshots:
+        for field_name, metric, help_text in _GAUGES:
+            value = getattr(snap, field_name)
+            if value is not None:
+                out.append(MetricSample(metric, help_text, {"deployment": snap.deployment}, float(value)))
+    return out
+
+
+class MeasuredProvider:
+    """Wraps a provider and feeds its deployment's ``DeploymentHealth``."""
+
+    def __init__(self, inner: Provider, health: DeploymentHealth, clock: Clock) -> None:
+        self.inner = inner
+        self.health = health
+        self._clock = clock
+
+    async def complete(self, request: ChatRequest) -> JSON:
+        start = self._clock.now()
+        self.health.started()
+        try:
+            result = await self.inner.complete(request)
+        except Exception as exc:
+            self.health.failed(exc)
+            raise
+        except BaseException:
+            self.health.abandoned()
+            raise
+        self.health.succeeded(self._clock.now() - start)
+        return result
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[JSON]:
+        start = self._clock.now()
+        self.health.started()
+        first = True
+        try:
+            async for chunk in self.inner.stream(request):
+                if first:
+                    self.health.first_token(self._clock.now() - start)
+                    first = False
+                yield chunk
+        except Exception as exc:
+            self.health.failed(exc)
+            raise
+        except BaseException:  # GeneratorExit (caller stopped reading) or cancellation
+            self.health.abandoned()
+            raise
+        self.health.succeeded(self._clock.now() - start)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()

@@ -1,0 +1,218 @@
+"""Hedged requests: when the first chunk is late, send the same request to a second deployment.
+
+The primary starts at once; if it has produced nothing after the hedge delay (the primary's
+p95 time to first token, or a configured delay) and the hedge budget allows, the hedge starts.
+Whichever produces a first chunk (or a whole completion) first wins; the other is cancelled.
+A failure of one leg does not end the race while the other is still running.
+
+``race_first`` is the mechanism (used by the fallback chain); ``HedgedProvider`` wraps two
+providers with it for use on its own. Hedges are capped by a ``RatioBudget`` (default 5%).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from interlock.errors import UpstreamMalformed
+from interlock.providers.base import JSON, ChatRequest, Provider
+from interlock.resilience.budget import BudgetSettings, RatioBudget
+from interlock.resilience.clock import Clock
+from interlock.resilience.health import DeploymentHealth
+from interlock.resilience.streams import StreamPump, cancel_task
+
+T = TypeVar("T")
+
+
+class HedgeSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = False
+    share: float = Field(0.05, ge=0, le=1, description="hedges as a share of requests")
+    delay_s: float | None = Field(None, gt=0, description="fixed hedge delay; default: the primary's p95")
+    min_delay_s: float = Field(0.02, ge=0, description="floor under the p95-derived delay")
+    cold_delay_s: float = Field(2.0, gt=0, description="delay while the primary has too few samples")
+    min_samples: int = Field(20, ge=1, description="samples needed before the p95 is trusted")
+    window_s: float = Field(10.0, gt=0, description="window of the hedge budget")
+
+    def budget(self, clock: Clock) -> RatioBudget:
+        return RatioBudget(clock, BudgetSettings(ratio=self.share, min_per_window=0, window_s=self.window_s))
+
+    def delay_for(self, health: DeploymentHealth | None, streaming: bool) -> float:
+        if self.delay_s is not None:
+            return self.delay_s
+        p95 = None
+        if health is not None:
+            p95 = health.ttft_p95(self.min_samples) if streaming else health.latency_p95(self.min_samples)
+        return self.cold_delay_s if p95 is None else max(self.min_delay_s, p95)
+
+
+@dataclass(slots=True)
+class Leg(Generic[T]):
+    """One started attempt: ``first`` resolves to its first result; ``cancel`` stops it."""
+
+    first: Awaitable[T]
+    cancel: Callable[[], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class LegReport:
+    index: int  # 0: primary, 1: hedge
+    started_at: float
+    ended_at: float | None = None
+    error: BaseException | None = None
+    won: bool = False
+    cancelled: bool = False
+
+
+@dataclass(slots=True)
+class RaceResult(Generic[T]):
+    winner: int | None
+    value: T | None
+    legs: list[LegReport] = field(default_factory=list)
+
+    @property
+    def hedged(self) -> bool:
+        return len(self.legs) > 1
+
+    def outcome(self) -> T:
+        """The winner's value, or the latest leg failure raised."""
+        if self.winner is None:
+            raise next(r.error for r in reversed(self.legs) if r.error is not None)
+        return self.value  # type: ignore[return-value]
+
+
+async def race_first(
+    start_primary: Callable[[], Leg[T]],
+    start_hedge: Callable[[], Leg[T]] | None,
+    delay: float,
+    clock: Clock,
+    may_hedge: Callable[[], bool],
+) -> RaceResult[T]:
+    """Run the primary; start the hedge after ``delay`` if ``may_hedge()``; first result wins.
+
+    Returns the winner's index and value, or ``winner=None`` when every started leg failed
+    (each ``LegReport.error`` says why). Losers and pending legs are always cancelled.
+    """
+    legs: list[Leg[T]] = [start_primary()]
+    reports = [LegReport(0, clock.now())]
+    waiting: dict[asyncio.Future[Any], int] = {asyncio.ensure_future(legs[0].first): 0}
+    timer: asyncio.Task[None] | None = None
+    if start_hedge is not None:
+        timer = asyncio.create_task(clock.sleep(delay))
+    result: RaceResult[T] = RaceResult(None, None, reports)
+    try:
+        while waiting:
+            watch: set[asyncio.Future[Any]] = set(waiting)
+            if timer is not None:
+                watch.add(timer)
+            done, _ = await asyncio.wait(watch, return_when=asyncio.FIRST_COMPLETED)
+            if timer is not None and timer in done:
+                timer = None
+                if start_hedge is not None and may_hedge():
+                    legs.append(start_hedge())
+                    reports.append(LegReport(1, clock.now()))
+                    waiting[asyncio.ensure_future(legs[1].first)] = 1
+            for fut in [f for f in done if f in waiting]:
+                index = waiting.pop(fut)
+                reports[index].ended_at = clock.now()
+                error = fut.exception()
+                if error is None:
+                    reports[index].won = True
+                    result = RaceResult(index, fut.result(), reports)
+                    return result
+                if isinstance(error, StopAsyncIteration):
+                    error = UpstreamMalformed("the upstream stream ended before its first chunk")
+                reports[index].error = error
+            if not waiting and timer is not None:
+                break  # the primary failed before the hedge delay: nothing to race
+        return result
+    finally:
+        if timer is not None:
+            timer.cancel()
+        for fut, index in waiting.items():
+            fut.cancel()
+            reports[index].cancelled = True
+            reports[index].ended_at = clock.now()
+        for index, leg in enumerate(legs):
+            if index != result.winner:
+                with contextlib.suppress(Exception):
+                    await leg.cancel()
+
+
+def completion_leg(provider: Provider, request: ChatRequest) -> Leg[JSON]:
+    task = asyncio.ensure_future(provider.complete(request))
+    return Leg(task, lambda: cancel_task(task))
+
+
+def stream_leg(provider: Provider, request: ChatRequest) -> tuple[Leg[JSON], StreamPump]:
+    pump = StreamPump(provider.stream(request))
+    return Leg(pump.next(), pump.cancel), pump
+
+
+class HedgedProvider:
+    """Two providers as one: ``secondary`` hedges ``primary`` when its first result is late."""
+
+    def __init__(
+        self,
+        primary: Provider,
+        secondary: Provider,
+        settings: HedgeSettings,
+        clock: Clock,
+        *,
+        budget: RatioBudget | None = None,
+        primary_health: DeploymentHealth | None = None,
+    ) -> None:
+        self.primary, self.secondary = primary, secondary
+        self.settings = settings
+        self.budget = budget or settings.budget(clock)
+        self._clock = clock
+        self._health = primary_health
+        self.last_race: RaceResult[JSON] | None = None
+
+    async def complete(self, request: ChatRequest) -> JSON:
+        self.budget.record_request()
+        race = await race_first(
+            lambda: completion_leg(self.primary, request),
+            lambda: completion_leg(self.secondary, request),
+            self.settings.delay_for(self._health, streaming=False),
+            self._clock,
+            self.budget.try_spend,
+        )
+        self.last_race = race
+        return race.outcome()
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[JSON]:
+        self.budget.record_request()
+        pumps: list[StreamPump] = []
+
+        def start(provider: Provider) -> Leg[JSON]:
+            leg, pump = stream_leg(provider, request)
+            pumps.append(pump)
+            return leg
+
+        race = await race_first(
+            lambda: start(self.primary),
+            lambda: start(self.secondary),
+            self.settings.delay_for(self._health, streaming=True),
+            self._clock,
+            self.budget.try_spend,
+        )
+        self.last_race = race
+        first = race.outcome()
+        winner = pumps[race.winner or 0]
+        try:
+            yield first
+            async for chunk in winner:
+                yield chunk
+        finally:
+            await winner.cancel()
+
+    async def aclose(self) -> None:
+        await self.primary.aclose()
+        await self.secondary.aclose()

@@ -1,0 +1,240 @@
+"""The per-deployment resilience state, keyed by deployment name, and the way chains are built.
+
+``DeploymentRegistry`` owns one health record, breaker and retry budget per deployment, wraps
+each provider once at startup (``add``) and builds a ``FallbackChain`` per request (``chain``)
+from ranked candidates, balancing replicas and spilling over past a latency target on the way.
+
+Each deployment's provider is wrapped, outermost first, as
+``BreakerProvider(MeasuredProvider(TimeoutProvider(provider)))``: timeouts count as failures
+in health and breaker; an open breaker is refused before health sees anything.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from interlock.providers.base import Provider
+from interlock.resilience.balancer import BalancerSettings, ReplicaBalancer, spill_over
+from interlock.resilience.breaker import BreakerProvider, BreakerSettings, BreakerState, CircuitBreaker
+from interlock.resilience.budget import BudgetSettings, RatioBudget
+from interlock.resilience.clock import Clock, MonotonicClock
+from interlock.resilience.fallback import CandidateFilter, ChainPolicy, FallbackChain
+from interlock.resilience.health import (
+    DeploymentHealth,
+    HealthSettings,
+    HealthSnapshot,
+    MeasuredProvider,
+    MetricSample,
+    metric_samples,
+)
+from interlock.resilience.hedging import HedgeSettings
+from interlock.resilience.retry import RetryPolicy, RetrySettings
+from interlock.resilience.timeouts import TimeoutProvider, TimeoutSettings
+
+
+class ResilienceSettings(BaseModel):
+    """Gateway-wide defaults; ``add`` may override timeouts, breaker and retry per deployment."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    timeouts: TimeoutSettings = TimeoutSettings()
+    retry: RetrySettings = RetrySettings()
+    retry_budget: BudgetSettings = BudgetSettings()
+    breaker: BreakerSettings = BreakerSettings()
+    health: HealthSettings = HealthSettings()
+    hedge: HedgeSettings = HedgeSettings()
+    balancer: BalancerSettings = BalancerSettings()
+    require_finish_reason: bool = Field(True, description="a stream without a finish_reason is a break")
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentStatus:
+    """For the admin endpoint: health plus breaker state of one deployment."""
+
+    health: HealthSnapshot
+    breaker: BreakerState
+    breaker_reason: str
+    breaker_retry_in_s: float
+    retries_spent: int
+    retries_refused: int
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["breaker"] = self.breaker.value
+        return out
+
+
+@dataclass(slots=True)
+class _Entry:
+    raw: Provider
+    guarded: Provider
+    health: DeploymentHealth
+    breaker: CircuitBreaker
+    retry: RetryPolicy
+    concurrency: int
+
+
+class DeploymentRegistry:
+    def __init__(
+        self,
+        settings: ResilienceSettings | None = None,
+        *,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.settings = settings or ResilienceSettings()
+        self.clock = clock or MonotonicClock()
+        self._rng = rng or random.Random()
+        self._entries: dict[str, _Entry] = {}
+        self._given_away: set[str] = set()  # adopted by a newer registry, which will close them
+        self.balancer = ReplicaBalancer(self._rng, self.settings.balancer)
+        self.hedge_budget = self.settings.hedge.budget(self.clock)
+        self.policy = ChainPolicy(
+            clock=self.clock,
+            retry_for=lambda name: self._entries[name].retry,
+            hedge=self.settings.hedge,
+            hedge_budget=self.hedge_budget,
+            health_of=self.health,
+            is_open=lambda name: self.breaker(name).state is BreakerState.OPEN,
+            require_finish_reason=self.settings.require_finish_reason,
+        )
+
+    def add(
+        self,
+        name: str,
+        provider: Provider,
+        *,
+        timeouts: TimeoutSettings | None = None,
+        breaker: BreakerSettings | None = None,
+        retry: RetrySettings | None = None,
+        concurrency: int = 1,
+    ) -> Provider:
+        """Register a deployment's provider; returns it wrapped (timeouts, health, breaker).
+
+        ``concurrency`` is how many requests it serves at once (for spill-over's expected latency).
+        """
+        if name in self._entries:
+            raise ValueError(f"deployment {name!r} is already registered")
+        s = self.settings
+        health = DeploymentHealth(name, self.clock, s.health)
+        circuit = CircuitBreaker(name, self.clock, breaker or s.breaker)
+        timed = TimeoutProvider(provider, timeouts or s.timeouts, self.clock, name)
+        guarded = BreakerProvider(MeasuredProvider(timed, health, self.clock), circuit)
+        policy = RetryPolicy(retry or s.retry, budget=RatioBudget(self.clock, s.retry_budget), rng=self._rng)
+        self._entries[name] = _Entry(provider, guarded, health, circuit, policy, max(1, concurrency))
+        return guarded
+
+    def adopt(self, other: DeploymentRegistry, name: str) -> None:
+        """Take over ``name`` from ``other`` (a config reload): same provider, health, breaker and budget."""
+        if name in self._entries:
+            raise ValueError(f"deployment {name!r} is already registered")
+        self._entries[name] = other._entry(name)
+        other._given_away.add(name)
+
+    def names(self) -> list[str]:
+        return list(self._entries)
+
+    def provider(self, name: str) -> Provider:
+        return self._entry(name).guarded
+
+    def health(self, name: str) -> DeploymentHealth:
+        return self._entry(name).health
+
+    def breaker(self, name: str) -> CircuitBreaker:
+        return self._entry(name).breaker
+
+    def retry_policy(self, name: str) -> RetryPolicy:
+        return self._entry(name).retry
+
+    def plan(
+        self, tiers: Sequence[str | Sequence[str]], *, latency_target_s: float | None = None
+    ) -> list[str]:
+        """Flatten ranked tiers into try order: replicas in a tier balanced, then spill-over applied.
+
+        A tier is one deployment name, or the names of replicas of one model.
+        """
+        ordered: list[str] = []
+        for tier in tiers:
+            names = [tier] if isinstance(tier, str) else list(tier)
+            ordered.extend(n for n in self.balancer.order(names, self.health) if n not in ordered)
+        return spill_over(
+            ordered,
+            self.health,
+            latency_target_s,
+            default_latency_s=self.settings.balancer.default_latency_s,
+            concurrency={name: self._entry(name).concurrency for name in ordered},
+        )
+
+    def chain(
+        self,
+        tiers: Sequence[str | Sequence[str]],
+        *,
+        allow: CandidateFilter | None = None,
+        latency_target_s: float | None = None,
+        hedge: bool | None = None,
+        timeouts: TimeoutSettings | None = None,
+        wrap: Callable[[str, Provider], Provider] | None = None,
+    ) -> FallbackChain:
+        """A per-request chain over ``tiers`` (see ``plan``).
+
+        ``allow`` rejects deployments (compliance); ``hedge`` overrides the configured switch;
+        ``timeouts`` are route limits laid over the deployments' (a route limit firing is not
+        held against the deployment's health or breaker); ``wrap`` adapts a deployment's provider for
+        this request only (compliance redaction).
+        """
+        candidates: list[tuple[str, Provider]] = []
+        for name in self.plan(tiers, latency_target_s=latency_target_s):
+            provider = self._entry(name).guarded
+            if timeouts is not None:
+                provider = TimeoutProvider(provider, timeouts, self.clock, name)
+            if wrap is not None:
+                provider = wrap(name, provider)
+            candidates.append((name, provider))
+        return FallbackChain(candidates, self.policy, allow=allow, hedge=hedge)
+
+    def snapshot(self) -> list[DeploymentStatus]:
+        out = []
+        for entry in self._entries.values():
+            budget = entry.retry.budget
+            out.append(
+                DeploymentStatus(
+                    health=entry.health.snapshot(),
+                    breaker=entry.breaker.state,
+                    breaker_reason=entry.breaker.reason,
+                    breaker_retry_in_s=entry.breaker.retry_in(),
+                    retries_spent=budget.spent() if budget else 0,
+                    retries_refused=budget.refused() if budget else 0,
+                )
+            )
+        return out
+
+    def metric_samples(self) -> list[MetricSample]:
+        """Gauges for ``/metrics``: health per deployment, breaker state (0 closed, 1 half-open, 2 open)."""
+        statuses = self.snapshot()
+        samples = metric_samples(s.health for s in statuses)
+        code = {BreakerState.CLOSED: 0.0, BreakerState.HALF_OPEN: 1.0, BreakerState.OPEN: 2.0}
+        for s in statuses:
+            labels = {"deployment": s.health.deployment}
+            samples.append(
+                MetricSample(
+                    "interlock_breaker_state", "0 closed, 1 half-open, 2 open", labels, code[s.breaker]
+                )
+            )
+        return samples
+
+    async def aclose(self) -> None:
+        """Close the providers, except those a newer registry adopted (it closes them)."""
+        for name, entry in self._entries.items():
+            if name not in self._given_away:
+                await entry.raw.aclose()
+
+    def _entry(self, name: str) -> _Entry:
+        try:
+            return self._entries[name]
+        except KeyError:
+            raise KeyError(f"deployment {name!r} is not registered; known: {sorted(self._entries)}") from None

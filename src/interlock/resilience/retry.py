@@ -1,0 +1,108 @@
+"""Retries on the same deployment: retryable failures only, jittered backoff, a retry budget.
+
+``RetryPolicy.delay_before_retry`` is the one decision (used by ``RetryingProvider`` and by the
+fallback chain): it returns how long to wait before the next attempt, or None to stop. It
+never retries a client error, an open circuit, a Retry-After longer than ``max_retry_after_s``
+(better served by the next deployment) or beyond the budget.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import AsyncIterator
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from interlock.providers.base import JSON, ChatRequest, Provider
+from interlock.resilience.budget import RatioBudget
+from interlock.resilience.clock import Clock
+from interlock.resilience.failures import is_retryable
+from interlock.resilience.streams import closing
+
+
+class RetrySettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_attempts: int = Field(2, ge=1, description="attempts per deployment, the first included")
+    base_delay_s: float = Field(0.1, ge=0)
+    max_delay_s: float = Field(2.0, ge=0)
+    multiplier: float = Field(2.0, ge=1)
+    max_retry_after_s: float = Field(
+        5.0, ge=0, description="a longer Retry-After moves on to the next deployment instead of waiting"
+    )
+
+
+class RetryPolicy:
+    def __init__(
+        self, settings: RetrySettings | None = None, *, budget: RatioBudget | None = None, rng: random.Random
+    ) -> None:
+        self.settings = settings or RetrySettings()
+        self.budget = budget
+        self._rng = rng
+
+    def backoff(self, attempt: int) -> float:
+        """Full-jitter exponential backoff after failed attempt number ``attempt`` (1-based)."""
+        s = self.settings
+        ceiling = min(s.max_delay_s, s.base_delay_s * s.multiplier ** (attempt - 1))
+        return self._rng.uniform(0.0, ceiling)
+
+    def delay_before_retry(self, error: BaseException, attempt: int) -> float | None:
+        """Seconds to wait before attempt ``attempt + 1``; None: do not retry here."""
+        s = self.settings
+        if attempt >= s.max_attempts or not is_retryable(error):
+            return None
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after is not None and retry_after > s.max_retry_after_s:
+            return None
+        if self.budget is not None and not self.budget.try_spend():
+            return None
+        delay = self.backoff(attempt)
+        return max(delay, retry_after) if retry_after is not None else delay
+
+
+class RetryingProvider:
+    """Wraps a provider with ``policy``. Streams are retried only before their first chunk."""
+
+    def __init__(self, inner: Provider, policy: RetryPolicy, clock: Clock) -> None:
+        self.inner = inner
+        self.policy = policy
+        self._clock = clock
+        self.attempts = 0
+
+    async def complete(self, request: ChatRequest) -> JSON:
+        if self.policy.budget is not None:
+            self.policy.budget.record_request()
+        attempt = 0
+        while True:
+            attempt += 1
+            self.attempts += 1
+            try:
+                return await self.inner.complete(request)
+            except Exception as exc:
+                delay = self.policy.delay_before_retry(exc, attempt)
+                if delay is None:
+                    raise
+            await self._clock.sleep(delay)
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[JSON]:
+        if self.policy.budget is not None:
+            self.policy.budget.record_request()
+        attempt = 0
+        while True:
+            attempt += 1
+            self.attempts += 1
+            async with closing(self.inner.stream(request)) as chunks:
+                try:
+                    first = await anext(chunks)
+                except StopAsyncIteration:
+                    return
+                except Exception as exc:
+                    delay = self.policy.delay_before_retry(exc, attempt)
+                    if delay is None:
+                        raise
+                else:
+                    yield first
+                    async for chunk in chunks:
+                        yield chunk
+                    return
+            await self._clock.sleep(delay)

@@ -1,0 +1,1 @@
+"""Routing: classify each request and choose the deployment that serves it."""

@@ -1,0 +1,67 @@
+"""Request features for routing: task category and difficulty (the trained classifier), prompt tokens, needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from interlock.routing.tokens import count_messages
+from interlock.wire.openai_chat import ChatCompletionRequest
+
+
+class Classification(Protocol):
+    category: str
+    probabilities: dict[str, float]
+    difficulty: float
+
+
+class Classifier(Protocol):
+    def classify(self, messages: list[dict[str, Any]]) -> Classification: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Features:
+    category: str
+    confidence: float
+    difficulty: float
+    prompt_tokens: int
+    output_tokens: int
+    needs: tuple[str, ...] = ()
+    top_categories: tuple[tuple[str, float], ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "category": self.category,
+            "confidence": round(self.confidence, 3),
+            "difficulty": round(self.difficulty, 3),
+            "prompt_tokens": self.prompt_tokens,
+            "output_tokens": self.output_tokens,
+            "needs": list(self.needs),
+            "top_categories": [[c, round(p, 3)] for c, p in self.top_categories],
+        }
+
+
+def request_needs(req: ChatCompletionRequest) -> tuple[str, ...]:
+    needs = []
+    if req.needs_tools():
+        needs.append("tools")
+    if req.needs_json():
+        needs.append("json_output")
+    if req.needs_images():
+        needs.append("images")
+    return tuple(needs)
+
+
+def extract_features(req: ChatCompletionRequest, classifier: Classifier, default_output_tokens: int) -> Features:
+    messages = [m.model_dump(exclude_none=True) for m in req.messages]
+    result = classifier.classify(messages)
+    top = sorted(result.probabilities.items(), key=lambda kv: kv[1], reverse=True)[:3]
+    return Features(
+        category=result.category,
+        confidence=float(result.probabilities.get(result.category, 0.0)),
+        difficulty=float(result.difficulty),
+        prompt_tokens=count_messages(req.messages),
+        output_tokens=req.output_limit or default_output_tokens,
+        needs=request_needs(req),
+        top_categories=tuple(top),
+    )

@@ -1,0 +1,36 @@
+"""Config models for routing: named routes (a workload's policy) and global routing settings."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ErrorCost = Literal["low", "medium", "high"]
+
+AUTO_ROUTE = "auto"
+
+
+class RouteSettings(BaseModel):
+    """One workload's policy: the three questions, plus which models may serve it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    candidates: list[str] | None = Field(None, description="catalog models; default: the whole catalog")
+    error_cost: ErrorCost = "medium"
+    needs_frontier_reasoning: bool = Field(False, description="only closed frontier models may serve it")
+    allow_self_hosted: bool = Field(True, description="whether in-perimeter (self-hosted) models may serve it")
+    expected_output_tokens: int = Field(256, gt=0, description="for cost estimates when max_tokens is unset")
+    latency_target_ms: float | None = Field(None, gt=0)
+
+
+class RoutingSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    quality_table: str | None = Field(None, description="YAML quality table; default: the shipped priors")
+    error_cost_fractions: dict[ErrorCost, float] = Field(
+        default_factory=lambda: {"low": 0.85, "medium": 0.93, "high": 0.98},
+        description="required share of the best candidate's expected quality",
+    )
+    auto: RouteSettings = RouteSettings(name=AUTO_ROUTE)

@@ -1,0 +1,118 @@
+"""The ledger's value types: one usage record per request, and aggregated spend rows."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Literal
+
+GroupBy = Literal["team", "key", "route", "category", "model", "model_version", "deployment", "status"]
+
+GROUP_COLUMNS: dict[str, str] = {
+    "team": "team",
+    "key": "key_id",
+    "route": "route",
+    "category": "category",
+    "model": "model",
+    "model_version": "model_version",
+    "deployment": "deployment",
+    "status": "status",
+}
+"""The only column names a query may group by (never taken from user text)."""
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRecord:
+    """What one request used and cost. ``cost_usd`` is ``None`` when the price is unknown.
+
+    ``status`` is ``ok`` or the error code the client received; ``config_hash`` ties the
+    decision to the configuration that made it.
+    """
+
+    model: str
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    ts: datetime = field(default_factory=lambda: datetime.now(UTC))
+    key_id: str | None = None
+    team: str | None = None
+    route: str | None = None
+    category: str | None = None
+    model_version: str | None = None
+    deployment: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    usage_estimated: bool = False
+    cost_usd: Decimal | None = None
+    baseline_cost_usd: Decimal | None = None
+    latency_ms: int | None = None
+    attempts: int = 1
+    decision_reason: str | None = None
+    config_hash: str | None = None
+    status: str = "ok"
+
+
+RECORD_COLUMNS: tuple[str, ...] = (
+    "ts",
+    "request_id",
+    "key_id",
+    "team",
+    "route",
+    "category",
+    "model",
+    "model_version",
+    "deployment",
+    "prompt_tokens",
+    "completion_tokens",
+    "cached_tokens",
+    "usage_estimated",
+    "cost_usd",
+    "baseline_cost_usd",
+    "latency_ms",
+    "attempts",
+    "decision_reason",
+    "config_hash",
+    "status",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SpendRow:
+    """Totals for one group (``group`` is ``None`` for ungrouped totals or a NULL column)."""
+
+    group: str | None
+    requests: int
+    prompt_tokens: int
+    completion_tokens: int
+    cached_tokens: int
+    cost_usd: Decimal
+    baseline_cost_usd: Decimal
+    savings_usd: Decimal
+    unpriced_requests: int
+    estimated_requests: int
+    first_at: datetime | None
+    last_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Projection:
+    """A month of spend extrapolated from the recent run rate.
+
+    The rate is measured over ``observed_days`` (from the first record in the lookback
+    window, or the window start, to ``until``) and a month is 30.4375 days.
+    """
+
+    since: datetime
+    until: datetime
+    observed_days: Decimal
+    requests: int
+    cost_usd: Decimal
+    baseline_cost_usd: Decimal
+    unpriced_requests: int
+    monthly_cost_usd: Decimal
+    monthly_baseline_cost_usd: Decimal
+
+    @property
+    def monthly_savings_usd(self) -> Decimal:
+        return self.monthly_baseline_cost_usd - self.monthly_cost_usd

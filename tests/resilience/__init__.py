@@ -1,0 +1,1 @@
+"""Tests of interlock.resilience, mirroring its modules."""

@@ -1,0 +1,31 @@
+"""Fixtures for version management: a real database (a SQLite file; and the real PostgreSQL
+for the store tests that take ``database``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from services import pg_schema, postgres_url  # noqa: F401  (fixtures)
+
+from interlock.storage.database import Database, open_database
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    if request.param == "sqlite":
+        db = open_database(str(tmp_path / "interlock.db"))
+    else:
+        db = open_database(
+            request.getfixturevalue("postgres_url"), schema=request.getfixturevalue("pg_schema")
+        )
+    yield db
+    db.close()
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path) -> Iterator[Database]:
+    db = open_database(str(tmp_path / "interlock.db"))
+    yield db
+    db.close()
