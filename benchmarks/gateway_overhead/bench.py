@@ -54,7 +54,9 @@ def request_body(stream: bool) -> bytes:
 
 
 def gateway_config(upstream_port: int) -> str:
+    # No API keys: the benchmark measures the proxy path; key checks and budgets are not part of it.
     return (
+        "server: {auth: false}\n"
         "deployments:\n"
         "  - name: bench-upstream\n"
         "    type: openai\n"

@@ -43,3 +43,20 @@ def test_admin_shows_health_and_metrics_export_it(gateway: str) -> None:
     assert names == {"broken", "healthy"}
     metrics = httpx.get(gateway + "/metrics").text
     assert 'interlock_breaker_state{deployment="broken"}' in metrics
+
+
+def test_alias_fails_over_to_its_declared_fallback_model(openai_upstream) -> None:
+    _, up = openai_upstream
+    config = {
+        "deployments": [
+            openai_deployment("open-broken", up, model="open", upstream_model="fault-500", perimeter="internal"),
+            openai_deployment("frontier-ok", up, model="frontier", upstream_model="echo"),
+        ],
+        "aliases": [{"name": "triage", "target": "open", "fallbacks": ["frontier"]}],
+    }
+    with running_gateway(config) as (url, _):
+        raw = openai.OpenAI(base_url=url + "/v1", api_key="x", max_retries=0).chat.completions.with_raw_response.create(
+            model="triage", messages=[{"role": "user", "content": "hello"}])
+        assert raw.parse().choices[0].message.content == "echo: hello"
+        assert raw.headers["x-interlock-deployment"] == "frontier-ok"
+        assert raw.headers["x-interlock-fallback"].startswith("from=open-broken")

@@ -111,3 +111,40 @@ def test_hot_reload_applies_valid_config_and_rejects_invalid(served, openai_upst
     assert after["config_hash"] != before and len(after["history"]) >= 2
     picks = [_ask(url, "support", f"r-{i}").headers["x-interlock-deployment"] for i in range(30)]
     assert picks.count("qwen-v2") >= 25
+
+
+def test_reload_under_continuous_load_fails_no_request(served, openai_upstream) -> None:
+    import asyncio
+
+    url, path, tmp = served
+    _, up = openai_upstream
+
+    async def load(stop: asyncio.Event, statuses: list[int]) -> None:
+        async with httpx.AsyncClient(timeout=30) as client:
+            async def one(i: int) -> None:
+                r = await client.post(url + "/v1/chat/completions", json={
+                    "model": "support", "user": f"load-{i}", "messages": [{"role": "user", "content": "hi"}]})
+                statuses.append(r.status_code)
+
+            i = 0
+            while not stop.is_set() and i < 600:
+                await asyncio.gather(*(one(i + k) for k in range(8)))
+                i += 8
+
+    async def scenario() -> list[int]:
+        statuses: list[int] = []
+        stop = asyncio.Event()
+        worker = asyncio.create_task(load(stop, statuses))
+        for weights in ((50, 50), (10, 90), (90, 10)):
+            await asyncio.sleep(0.3)
+            path.write_text(yaml.safe_dump(_config(up, tmp, weights=weights)))
+            async with httpx.AsyncClient(timeout=30) as admin:
+                assert (await admin.post(url + "/admin/reload")).status_code == 200
+        await asyncio.sleep(0.5)
+        stop.set()
+        await worker
+        return statuses
+
+    statuses = asyncio.run(scenario())
+    assert len(statuses) >= 40
+    assert set(statuses) == {200}, {s: statuses.count(s) for s in set(statuses)}

@@ -3,6 +3,8 @@
 Behaviour is chosen by the upstream model id the gateway sends (``fault-<kind>``) or by a
 ``FAULT:<kind>`` directive in the last user message: 500, 429, 400, slow, hang, malformed,
 wrong-type, cut (stream cut mid-way). Otherwise it echoes the last user message.
+An upstream model id ``cached-<n>`` (opt-in) reports ``n`` of the prompt tokens as prompt-cache
+reads (``usage.prompt_tokens_details.cached_tokens``); other ids report no cache details.
 Every request body it receives is kept in ``received`` for assertions.
 """
 
@@ -37,6 +39,13 @@ def _fault(body: dict[str, Any]) -> str:
     if text.startswith("FAULT:"):
         return text.split()[0].removeprefix("FAULT:")
     return ""
+
+
+def _cached_tokens(body: dict[str, Any]) -> int | None:
+    model = str(body.get("model", ""))
+    if model.startswith("cached-") and model.removeprefix("cached-").isdigit():
+        return int(model.removeprefix("cached-"))
+    return None
 
 
 class OpenAIUpstream:
@@ -76,6 +85,9 @@ class OpenAIUpstream:
         usage = {"prompt_tokens": sum(len(str(m.get("content", "")).split()) for m in body["messages"]),
                  "completion_tokens": len(text.split())}
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+        cached = _cached_tokens(body)
+        if cached is not None:
+            usage["prompt_tokens_details"] = {"cached_tokens": min(cached, usage["prompt_tokens"])}
         message: dict[str, Any] = {"role": "assistant", "content": text}
         finish = "stop"
         if body.get("tools"):

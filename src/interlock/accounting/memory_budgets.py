@@ -1,20 +1,24 @@
 """Budget counters in this process's memory: for a single gateway process and for tests.
 
 Check-and-hold runs under one lock with no await inside, so concurrent reservations
-can never jointly pass a limit.
+can never jointly pass a limit. A counter starts from ``spent_before`` (the ledger's spend
+in the window so far), so a restart or a config reload does not hand out the budget again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from interlock.accounting.budgets import (
     DEFAULT_HOLD_TTL_S,
+    Budget,
     BudgetLimits,
     BudgetStatus,
     BudgetWindow,
@@ -24,9 +28,12 @@ from interlock.accounting.budgets import (
     from_nanos,
     to_nanos,
 )
-from interlock.accounting.periods import WallClock, utc
+from interlock.accounting.periods import WallClock, utc, window_start
 
 _KEEP_AFTER_RESET = timedelta(days=2)
+
+SpentBefore = Callable[[Budget, datetime], Decimal]
+"""What ``budget`` had spent since the given window start before this process counted (blocking)."""
 
 
 @dataclass
@@ -43,9 +50,15 @@ class _Counter:
 
 class InMemoryBudgetStore:
     def __init__(
-        self, limits: BudgetLimits, *, clock: WallClock = time.time, hold_ttl_s: float = DEFAULT_HOLD_TTL_S
+        self,
+        limits: BudgetLimits,
+        *,
+        clock: WallClock = time.time,
+        hold_ttl_s: float = DEFAULT_HOLD_TTL_S,
+        spent_before: SpentBefore | None = None,
     ) -> None:
         self._limits = limits
+        self._spent_before = spent_before
         self._clock = clock
         self._hold_ttl_s = hold_ttl_s
         self._counters: dict[str, _Counter] = {}
@@ -58,6 +71,7 @@ class InMemoryBudgetStore:
         at = utc(now)
         windows = tuple(BudgetWindow.current(b, at) for b in self._limits.budgets_for(key_id, team))
         reservation = Reservation(uuid.uuid4().hex, key_id, team, amount, windows)
+        await self._start_counters(windows, at)
         with self._lock:
             self._forget_old(at)
             counters = [self._counter(w) for w in windows]
@@ -84,14 +98,28 @@ class InMemoryBudgetStore:
 
     async def status(self, key_id: str, team: str | None) -> list[BudgetStatus]:
         now = self._clock()
+        windows = [BudgetWindow.current(b, utc(now)) for b in self._limits.budgets_for(key_id, team)]
+        await self._start_counters(windows, utc(now))
         out = []
         with self._lock:
-            for budget in self._limits.budgets_for(key_id, team):
-                window = BudgetWindow.current(budget, utc(now))
+            for window in windows:
                 counter = self._counter(window)
                 spent, held = from_nanos(counter.spent), from_nanos(counter.held(now))
-                out.append(BudgetStatus(budget, spent, held, window.resets_at))
+                out.append(BudgetStatus(window.budget, spent, held, window.resets_at))
         return out
+
+    async def _start_counters(self, windows: Sequence[BudgetWindow], at: datetime) -> None:
+        """Create missing counters from what was spent earlier in their window (read in a worker thread)."""
+        if self._spent_before is None:
+            return
+        for window in windows:
+            if window.counter_id in self._counters:
+                continue
+            start = window_start(window.budget.period, at)
+            spent = await asyncio.to_thread(self._spent_before, window.budget, start)
+            with self._lock:
+                if window.counter_id not in self._counters:  # a concurrent first call may have won
+                    self._counters[window.counter_id] = _Counter(window, spent=to_nanos(check_amount(spent)))
 
     def _counter(self, window: BudgetWindow) -> _Counter:
         counter = self._counters.get(window.counter_id)

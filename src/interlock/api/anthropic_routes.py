@@ -11,11 +11,11 @@ from typing import Any
 
 import orjson
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from interlock.api.body import read_json
 from interlock.api.openai_routes import hints_from, presented_key
-from interlock.api.rendering import anthropic_error, json_response
+from interlock.api.rendering import EventStreamResponse, anthropic_error, json_response
 from interlock.api.state import AppState
 from interlock.errors import InterlockError
 from interlock.observability.record import RequestRecord
@@ -40,7 +40,7 @@ async def messages(request: Request) -> Response:
                 gateway.record(rec, error, status=None if completed else 499)
 
             events = AnthropicEventsFromOpenAI(stream.served.deployment.model)
-            return StreamingResponse(
+            return EventStreamResponse(
                 sse_anthropic(stream.chunks, events, on_end),
                 media_type="text/event-stream",
                 headers={**stream.served.headers(), "cache-control": "no-cache"},

@@ -60,7 +60,10 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 
 def build_app(
-    runtime: Runtime, say: Callable[[str], None] = lambda _m: None, config_path: str | Path | None = None
+    runtime: Runtime,
+    say: Callable[[str], None] = lambda _m: None,
+    config_path: str | Path | None = None,
+    ready_message: str | None = None,
 ) -> Starlette:
     """The ASGI app. With ``config_path`` the config hot-reloads (file change, SIGHUP, POST /admin/reload)."""
     state = AppState(switch=RuntimeSwitch(runtime, say=say))
@@ -70,6 +73,8 @@ def build_app(
         await runtime.start(say)
         if config_path is not None:
             state.reloader = _reloader(state, Path(config_path))
+        if ready_message:
+            say(ready_message)
         try:
             yield
         finally:

@@ -85,6 +85,20 @@ class _StartupWatch:
 
 
 @contextmanager
+def _gateway_errors_only() -> Iterator[None]:
+    """While a progress bar owns the terminal, log only the gateway's errors; then restore logging."""
+    logger = logging.getLogger("interlock")
+    handlers, level, propagate = logger.handlers[:], logger.level, logger.propagate
+    configure_logging("ERROR")
+    try:
+        yield
+    finally:
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
+        logger.propagate = propagate
+
+
+@contextmanager
 def private_gateway(
     loaded: LoadedConfig, say: Callable[[str], None], timeout_s: float = 900.0
 ) -> Iterator[str]:
@@ -94,18 +108,18 @@ def private_gateway(
     from interlock.api.app import build_app
     from interlock.gateway.runtime import Runtime
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))  # bound here and handed to uvicorn, so no other process can take the port
-    port = int(sock.getsockname()[1])
     try:
         app = _StartupWatch(build_app(Runtime(loaded), say=say))
     except Exception as exc:  # reported like a failure during startup: one line, not a traceback
-        sock.close()
         raise GatewayStartFailed(f"{type(exc).__name__}: {exc}") from exc
-    # uvicorn's own logging is silenced: startup failures are reported through _StartupWatch.
-    settings = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical", access_log=False)
-    server = uvicorn.Server(settings)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="eval-gateway")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))  # bound here and handed to uvicorn, so no other process can take the port
+    port = int(sock.getsockname()[1])
+    # uvicorn's own logging is silenced: startup failures are reported through _StartupWatch. On exit,
+    # requests still in flight (an interrupted run) are cancelled after 5 s, which stops generation.
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical",
+                                           access_log=False, timeout_graceful_shutdown=5))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     try:
         thread.start()
         deadline = time.monotonic() + timeout_s
@@ -188,35 +202,35 @@ def _check_scorers(suite: Suite, judge_model: str | None) -> None:
         raise typer.Exit(code=1) from None
 
 
-@contextmanager
-def _gateway_errors_only() -> Iterator[None]:
-    """While the progress bar owns the terminal, log only the gateway's errors; restore logging after."""
-    logger = logging.getLogger("interlock")
-    handlers, level, propagate = logger.handlers[:], logger.level, logger.propagate
-    configure_logging("ERROR")
-    try:
-        yield
-    finally:
-        logger.handlers[:] = handlers
-        logger.setLevel(level)
-        logger.propagate = propagate
-
-
 def _say(message: str) -> None:
     console.print(f"  {message}", highlight=False)
 
 
-def _on_private_gateway(config: Path | None, names: list[str], judges: list[str],
-                        run: Callable[[str, str | None], Results]) -> Results:
+def in_process_models(config: GatewayConfig, names: Iterable[str]) -> list[str]:
+    """The names served only by in-process (llama.cpp) deployments, which answer one request at a time."""
+    aliases = {a.name: a.target for a in config.aliases}
+    return [
+        name for name in names
+        if {d.type for d in config.deployments if d.model == aliases.get(name, name)} == {"llamacpp"}
+    ]
+
+
+def _on_private_gateway(config: Path | None, names: list[str], judges: list[str], concurrency: int | None,
+                        run: Callable[[str, str | None, int], Results]) -> Results:
     loaded = load_or_exit(config)
     catalog, others = known_names(loaded.config)
     check_names(names, catalog, others, "--models")
     check_names(judges, catalog, others, "--judge-model")
+    single = in_process_models(loaded.config, names)
+    if concurrency is None and single:
+        # More in flight would only queue inside the gateway: no faster, and latency would count the wait.
+        console.print(f"{', '.join(single)}: in-process, one request at a time, so --concurrency 1 "
+                      "(give -j to change)", highlight=False)
     console.print(f"Starting a private gateway on 127.0.0.1 for {loaded.source} (hash {loaded.hash}), "
                   "with authentication and the usage ledger off for this instance ...", highlight=False)
     try:
         with _gateway_errors_only(), private_gateway(private_config(loaded), say=_say) as url:
-            results = run(url, None)
+            results = run(url, None, concurrency or (1 if single else 4))
     except GatewayStartFailed as exc:
         reason = escape(str(exc))
         console.print(f"[bold red]The private gateway did not start: {reason}[/]", highlight=False)
@@ -227,14 +241,14 @@ def _on_private_gateway(config: Path | None, names: list[str], judges: list[str]
 
 
 def _on_running_gateway(base_url: str, api_key: str | None, names: list[str], judges: list[str],
-                        run: Callable[[str, str | None], Results]) -> Results:
+                        concurrency: int | None, run: Callable[[str, str | None, int], Results]) -> Results:
     listed = remote_names(base_url, api_key)
     if isinstance(listed, str):
         console.print(f"[yellow]{escape(listed)}; model names are not checked.[/]", highlight=False)
     else:
         check_names(names, listed, [], "--models")
         check_names(judges, listed, [], "--judge-model")
-    return run(base_url, api_key)
+    return run(base_url, api_key, concurrency or 4)
 
 
 def evaluate(
@@ -250,8 +264,10 @@ def evaluate(
         str | None, typer.Option("--api-key", envvar=ENV_API_KEY, show_default=False, help="for --base-url")
     ] = None,
     concurrency: Annotated[
-        int, typer.Option("--concurrency", "-j", min=1, help="requests in flight per model")
-    ] = 4,
+        int | None,
+        typer.Option("--concurrency", "-j", min=1, show_default=False,
+                     help="requests in flight per model (default 4; 1 with an in-process model)"),
+    ] = None,
     cache: Annotated[
         Path | None, typer.Option("--cache", help="SQLite cache (default: eval-cache.sqlite in the data dir)")
     ] = None,
@@ -259,6 +275,11 @@ def evaluate(
     judge_model: Annotated[
         str | None, typer.Option("--judge-model", help="the judge for llm_judge items")
     ] = None,
+    # The default matches a deployment's default total timeout: a shorter one abandons (and retries)
+    # answers the gateway is still producing, which a busy single-worker model never catches up on.
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=1, help="seconds per request, queueing in the gateway included")
+    ] = 300.0,
 ) -> None:
     """Run a suite on models through the gateway; write results and print quality, latency and cost."""
     from interlock.evaluation import run_suite
@@ -272,20 +293,20 @@ def evaluate(
     _check_scorers(suite, judge_model)
     cache_path = cache or default_cache_path()
 
-    def run(url: str, key: str | None) -> Results:
+    def run(url: str, key: str | None, concurrency: int) -> Results:
         """Called once the names are checked and the gateway is up."""
         cache_path.parent.mkdir(parents=True, exist_ok=True)
         console.print(f"suite {suite.name} v{suite.version}: {len(suite.items)} items x {len(names)} "
                       f"model(s); cache {cache_path}", highlight=False)
         return run_suite(suite, names, base_url=url, api_key=key, concurrency=concurrency,
-                         cache_path=cache_path, progress=True, judge_model=judge_model)
+                         cache_path=cache_path, progress=True, judge_model=judge_model, timeout_s=timeout)
 
     judges = judge_models(suite, judge_model)
     try:
         if base_url is not None:
-            results = _on_running_gateway(base_url, api_key, names, judges, run)
+            results = _on_running_gateway(base_url, api_key, names, judges, concurrency, run)
         else:
-            results = _on_private_gateway(config, names, judges, run)
+            results = _on_private_gateway(config, names, judges, concurrency, run)
     except KeyboardInterrupt:
         console.print("Interrupted. Completions so far are cached: the same command resumes from there.")
         raise typer.Exit(code=130) from None

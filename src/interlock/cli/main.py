@@ -7,11 +7,13 @@ import typer
 from interlock import __version__
 from interlock.cli.audit_cmd import audit_app
 from interlock.cli.config_cmd import config_app
+from interlock.cli.costs_cmd import costs_app
 from interlock.cli.eval_cmd import evaluate
 from interlock.cli.keys import keys_app
 from interlock.cli.report_cmd import calibrate_command, report_app
 from interlock.cli.route_cmd import route
 from interlock.cli.serve_cmd import serve
+from interlock.cli.spend_cmd import spend
 from interlock.cli.versions_cmd import add_config_commands, versions_app
 
 app = typer.Typer(help="interlock: route each request to the cheapest model that is good enough.", no_args_is_help=True)
@@ -19,8 +21,10 @@ app.command("serve")(serve)
 app.command("route")(route)
 app.command("eval")(evaluate)
 app.command("calibrate")(calibrate_command)
+app.command("spend")(spend)
 app.add_typer(config_app, name="config")
 app.add_typer(keys_app, name="keys")
+app.add_typer(costs_app, name="costs")
 app.add_typer(report_app, name="report")
 app.add_typer(audit_app, name="audit")
 app.add_typer(versions_app, name="versions")

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from interlock.cli.loading import load_or_exit
 from interlock.errors import InterlockError
+from interlock.gateway.compliance_gate import ComplianceGate, default_policy
 from interlock.gateway.runtime import Runtime
 from interlock.routing.settings import AUTO_ROUTE
 from interlock.wire.openai_chat import parse_chat_request
@@ -33,15 +34,32 @@ def route(
     body: dict[str, object] = {"model": route_name, "messages": messages}
     if max_tokens:
         body["max_tokens"] = max_tokens
+    gate = ComplianceGate(loaded.config.compliance or default_policy(), loaded.config.deployments, audit_path=None)
+    req = parse_chat_request(body)
+    assessment = gate.assess(req.upstream_body(), key_id=None, team=None, is_up=lambda _name: True)
+    compliance = {
+        "detections": assessment.report.to_dict(),
+        "decision": assessment.decision.to_dict() if assessment.decision else None,
+    }
     try:
-        decision = runtime.router.decide(parse_chat_request(body))
+        if assessment.refused:
+            assert assessment.decision is not None
+            raise assessment.decision.refusal()
+        decision = runtime.router.decide(req, deployment_filter=assessment.reason)
     except InterlockError as exc:
-        console.print(f"[bold red]{exc.status} {exc.code}[/]: {exc.message}")
+        if as_json:
+            print(json.dumps({"refused": exc.to_openai()["error"], "compliance": compliance,
+                              "config_hash": loaded.hash}, indent=2))
+        else:
+            console.print(f"[bold red]{exc.status} {exc.code}[/]: {exc.message}")
         raise typer.Exit(code=1) from None
-    record = {**decision.to_dict(), "config_hash": loaded.hash}
+    record = {**decision.to_dict(), "compliance": compliance, "config_hash": loaded.hash}
     if as_json:
         print(json.dumps(record, indent=2))
         return
+    classes = assessment.report.to_dict().get("data_classes") or []
+    console.print(f"[bold]compliance[/] data classes: {', '.join(classes) or 'none'}"
+                  + (f"; allowed deployments: {', '.join(sorted(assessment.allowed))}" if assessment.decision else ""))
     f = decision.features
     if f is not None:
         console.print(f"[bold]features[/] category={f.category} (p={f.confidence:.2f}) difficulty={f.difficulty:.2f} "

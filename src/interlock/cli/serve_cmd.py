@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import typer
@@ -46,4 +47,9 @@ def serve(
     if config is not None:
         console.print(f"Watching {config} for changes (also SIGHUP and POST /admin/reload)")
     console.print(f"Serving the OpenAI-compatible API on http://{bind_host}:{bind_port}/v1")
+    # Objects alive now (config, catalog, classifier) live for the whole process: keep the collector
+    # off them, and collect less often (measured: ~50 us per request saved, benchmarks/gateway_overhead).
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
     uvicorn.run(app, host=bind_host, port=bind_port, log_level="warning", access_log=False, loop="auto", http="auto")

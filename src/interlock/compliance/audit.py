@@ -157,42 +157,49 @@ class AuditLog:
 
     def append(self, entry: AuditEntry) -> AuditRecord:
         """Add one record at the end of the chain (atomically, even across processes)."""
+        return self.append_many([entry])[0]
+
+    def append_many(self, entries: Sequence[AuditEntry]) -> list[AuditRecord]:
+        """Add records in order, in one transaction: the gateway writes its audit trail in batches."""
+        records: list[AuditRecord] = []
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 head = self._db.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
-                fields: dict[str, Any] = {
-                    "seq": head["seq"] + 1,
-                    "time": _timestamp(self._clock()),
-                    "request_id": entry.request_id,
-                    "key_id": entry.key_id,
-                    "team": entry.team,
-                    "data_classes": sorted(entry.data_classes),
-                    "rules": list(entry.rules),
-                    "action": entry.action,
-                    "deployment": entry.deployment,
-                    "perimeter": entry.perimeter,
-                    "region": entry.region,
-                    "config_hash": entry.config_hash,
-                }
-                record = AuditRecord(**fields, prev_hash=head["hash"], hash=record_hash(head["hash"], fields))
-                row = {
-                    **fields,
-                    "data_classes": json.dumps(fields["data_classes"]),
-                    "rules": json.dumps(fields["rules"]),
-                }
-                self._db.execute(
-                    f"INSERT INTO audit_records ({', '.join(_FIELDS)}, prev_hash, hash) "
-                    f"VALUES ({', '.join('?' for _ in _FIELDS)}, ?, ?)",
-                    [row[k] for k in _FIELDS] + [record.prev_hash, record.hash],
-                )
-                self._db.execute(
-                    "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", (record.seq, record.hash)
-                )
+                seq, prev = head["seq"], head["hash"]
+                for entry in entries:
+                    record = self._insert(entry, seq + 1, prev)
+                    records.append(record)
+                    seq, prev = record.seq, record.hash
+                self._db.execute("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", (seq, prev))
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+        return records
+
+    def _insert(self, entry: AuditEntry, seq: int, prev_hash: str) -> AuditRecord:
+        fields: dict[str, Any] = {
+            "seq": seq,
+            "time": _timestamp(self._clock()),
+            "request_id": entry.request_id,
+            "key_id": entry.key_id,
+            "team": entry.team,
+            "data_classes": sorted(entry.data_classes),
+            "rules": list(entry.rules),
+            "action": entry.action,
+            "deployment": entry.deployment,
+            "perimeter": entry.perimeter,
+            "region": entry.region,
+            "config_hash": entry.config_hash,
+        }
+        record = AuditRecord(**fields, prev_hash=prev_hash, hash=record_hash(prev_hash, fields))
+        row = {**fields, "data_classes": json.dumps(fields["data_classes"]), "rules": json.dumps(fields["rules"])}
+        self._db.execute(
+            f"INSERT INTO audit_records ({', '.join(_FIELDS)}, prev_hash, hash) "
+            f"VALUES ({', '.join('?' for _ in _FIELDS)}, ?, ?)",
+            [row[k] for k in _FIELDS] + [record.prev_hash, record.hash],
+        )
         return record
 
     def head(self) -> tuple[int, str]:

@@ -20,6 +20,7 @@ class Strict(BaseModel):
 class Capabilities(Strict):
     """What a deployment can do; routing and validation read this, not provider code."""
 
+    chat: bool = Field(True, description="serves chat completions (false for embedding-only deployments)")
     tools: bool = False
     json_output: bool = False
     images: bool = False

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import queue
+import threading
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from interlock.providers.base import ChatRequest, Provider
 
 log = logging.getLogger("interlock.compliance")
 JSON = dict[str, Any]
+_BATCH = 500
 
 
 def default_policy() -> CompliancePolicy:
@@ -128,9 +130,13 @@ class ComplianceGate:
         self.scanner = scanner_for(policy.detection)
         self.attributes = {d.name: attributes_of(d) for d in deployments}
         self.audit = AuditLog(audit_path) if audit_path is not None else None
-        # One writer thread keeps the hash chain in request order, off the event loop.
-        self._audit_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit")
-        self._pending: set[Future[Any]] = set()
+        # One writer thread keeps the hash chain in request order, off the event loop, a batch per
+        # transaction: entries queue up while the previous batch is written.
+        self._queue: queue.SimpleQueue[AuditEntry | None] = queue.SimpleQueue()
+        self._writer: threading.Thread | None = None
+        if self.audit is not None:
+            self._writer = threading.Thread(target=self._write_batches, name="audit-writer", daemon=True)
+            self._writer.start()
 
     def assess(self, body: JSON, *, key_id: str | None, team: str | None, is_up: Callable[[str], bool]) -> Assessment:
         """Scan ``body`` and judge the deployments that are up; the caller refuses when none is allowed."""
@@ -154,14 +160,36 @@ class ComplianceGate:
             attrs = self.attributes.get(deployment or "")
             entry = AuditEntry(request_id, [], [], "allow" if deployment else "refuse", config_hash, key_id, team,
                                deployment, attrs.perimeter if attrs else None, attrs.region if attrs else None)
-        fut = self._audit_thread.submit(self.audit.append, entry)
-        self._pending.add(fut)
-        fut.add_done_callback(self._done)
+        self._queue.put(entry)
 
-    def _done(self, fut: Future[Any]) -> None:
-        self._pending.discard(fut)
-        if fut.exception() is not None:
-            log.error("audit append failed: %s", fut.exception())
+    def _write_batches(self) -> None:
+        assert self.audit is not None
+        while True:
+            item = self._queue.get()  # wait for work, then take whatever else has queued up
+            batch: list[AuditEntry] = []
+            closing = False
+            while True:
+                if item is None:
+                    closing = True
+                    break
+                batch.append(item)
+                if len(batch) >= _BATCH:
+                    break
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+            if batch:
+                try:
+                    self.audit.append_many(batch)
+                except Exception:
+                    log.exception("audit log write failed for %d records", len(batch))
+            if closing:
+                return
 
     async def aclose(self) -> None:
-        await asyncio.get_running_loop().run_in_executor(None, self._audit_thread.shutdown, True)
+        """Write everything queued, then stop the writer."""
+        if self._writer is not None:
+            self._queue.put(None)
+            await asyncio.get_running_loop().run_in_executor(None, self._writer.join)
+            self._writer = None

@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
-from interlock.accounting.budgets import BudgetStore, BudgetTable, Reservation
+from interlock.accounting.budgets import Budget, BudgetStore, BudgetTable, Reservation
 from interlock.accounting.costs import RequestCost, price_request
 from interlock.accounting.memory_budgets import InMemoryBudgetStore
 from interlock.accounting.pricebook import PriceBook
@@ -69,9 +70,15 @@ class Metering:
             self.budgets = RedisBudgetStore.from_url(acc.redis_url, self.table)
             self.limiter = RedisRateLimiter.from_url(acc.redis_url)
         else:
-            self.budgets = InMemoryBudgetStore(self.table)
+            # Counters start from the ledger's spend this period, so restarts and reloads keep budgets.
+            spent = self._ledger_spend if self.db is not None and acc.ledger else None
+            self.budgets = InMemoryBudgetStore(self.table, spent_before=spent)
             self.limiter = InMemoryRateLimiter()
         self.writer = LedgerWriter(SqlLedgerStore(self.db)) if acc.ledger and self.db else None
+
+    def _ledger_spend(self, budget: Budget, since: datetime) -> Decimal:
+        assert self.db is not None
+        return SqlLedgerStore(self.db).cost_since(budget.scope, budget.owner, since)
 
     async def identify(self, presented: str | None) -> Caller:
         """The caller behind ``presented`` (an Authorization or x-api-key value); 401 when auth is on and it fails."""

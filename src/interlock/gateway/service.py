@@ -65,11 +65,12 @@ class Gateway:
         router = self.runtime.router
         direct = target.as_model() if target is not None else None
         if assessment is not None and assessment.decision is not None:
-            models = router.candidate_models(req, hints.route, direct)
+            models = router.candidate_models(req, hints.route, direct) + list(target.fallbacks if target else ())
             if not any(assessment.permits(d.name) for m in models for d in m.deployments):
                 raise assessment.decision.refusal()  # nothing this request may use could serve it
         permits = assessment.permits if assessment is not None else (lambda _name: True)
-        decision = router.decide(req, hints.route, self._filter(assessment), direct=direct)
+        decision = router.decide(req, hints.route, self._filter(assessment), direct=direct,
+                                 fallbacks=target.fallbacks if target is not None else ())
         tiers = [[d.name for d in v.deployments if not unmet_needs(req, d) and permits(d.name)] for v in decision.ranked]
         tiers = [t for t in tiers if t]
         if not tiers:

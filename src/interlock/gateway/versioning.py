@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 from interlock.catalog.catalog import CatalogModel
@@ -33,7 +33,7 @@ class Target:
     verdict: LifecycleVerdict | None = None
     alias: VersionedAlias | None = None
     pinned: bool = False
-    shadow: ShadowTicket | None = field(default=None)
+    fallbacks: tuple[CatalogModel, ...] = ()
 
     def as_model(self) -> CatalogModel:
         return CatalogModel(self.name, self.deployments)
@@ -64,7 +64,10 @@ class Versions:
         if pinned is not None and verdict.redirected:
             raise gone_error(ref, verdict.retired[0])  # a pin means exactly that version
         name = alias.name if alias is not None and pinned is None else ref
-        return Target(name, verdict.deployments, verdict, alias, pinned is not None)
+        fallbacks: tuple[CatalogModel, ...] = ()
+        if alias is not None and pinned is None:  # a pin means exactly that version: no fallback
+            fallbacks = tuple(CatalogModel(f, self.index.resolve(f)) for f in alias.fallbacks if f != ref)
+        return Target(name, verdict.deployments, verdict, alias, pinned is not None, fallbacks)
 
     def sunset_reason(self, d: DeploymentBase) -> str | None:
         """For routing: versions past their sunset are not candidates."""

@@ -79,10 +79,11 @@ class GatewayMetrics:
         return child
 
     def observe(self, rec: RequestRecord) -> None:
-        model, dep = rec.model or rec.requested_model or "-", rec.deployment or "-"
+        # Only catalog names become label values: a client-sent name that resolved to nothing is "-",
+        # so clients cannot grow the series without bound.
+        model, dep = rec.model or "-", rec.deployment or "-"
         status, stream = str(rec.status), "true" if rec.stream else "false"
         if not rec.deployment:
-            # The model name here is the client's (unresolved): not a cache key, or clients could grow the cache.
             self.requests.labels(model, dep, rec.endpoint, status, stream).inc()
             if rec.error_code is not None:
                 self.errors.labels(model, dep, rec.error_code).inc()

@@ -65,8 +65,9 @@ class Decision:
         }
 
 
-def direct_decision(model: CatalogModel, deployments: tuple[DeploymentBase, ...]) -> Decision:
-    """A request that named a concrete model or alias: no classification, one candidate."""
-    verdict = Verdict(model=model.name, kept=True, reason="requested by name", deployments=deployments)
-    return Decision(route="direct", features=None, ranked=[verdict], verdicts=[verdict],
+def direct_decision(model: CatalogModel, fallbacks: tuple[CatalogModel, ...] = ()) -> Decision:
+    """A request that named a concrete model or alias: no classification; declared fallbacks follow it."""
+    ranked = [Verdict(model=model.name, kept=True, reason="requested by name", deployments=model.deployments)]
+    ranked += [Verdict(model=f.name, kept=True, reason="declared fallback", deployments=f.deployments) for f in fallbacks]
+    return Decision(route="direct", features=None, ranked=ranked, verdicts=list(ranked),
                     reason=f"model {model.name} requested by name")

@@ -41,6 +41,8 @@ def _deployment_problem(d: DeploymentBase, f: Features, extra: DeploymentFilter 
 
 def _screen(model: CatalogModel, route: RouteSettings, f: Features, extra: DeploymentFilter | None) -> Verdict:
     primary = model.primary
+    if not primary.capabilities.chat:
+        return Verdict(model.name, False, "serves no chat completions")
     if route.needs_frontier_reasoning and primary.open_weight:
         return Verdict(model.name, False, "route needs frontier reasoning; this is an open-weight model")
     if not route.allow_self_hosted and primary.perimeter == "internal":
@@ -65,11 +67,12 @@ def decide(
     latency_of: LatencyOf | None = None,
 ) -> Decision:
     verdicts = [_screen(m, route, features, deployment_filter) for m in models]
-    for v in verdicts:
+    for m, v in zip(models, verdicts):
+        # every candidate is priced, kept or not: the most expensive one is the explanation's baseline
+        cost = cost_of(v.deployments[0] if v.deployments else m.primary, features.prompt_tokens, features.output_tokens)
+        v.estimated_cost_usd = None if cost is None else round(float(cost), 8)
         if not v.kept:
             continue
-        cost = cost_of(v.deployments[0], features.prompt_tokens, features.output_tokens)
-        v.estimated_cost_usd = None if cost is None else round(float(cost), 8)
         v.quality = table.lookup(v.model, features.category)
         if v.quality is not None:
             v.expected_quality = v.quality ** (1.0 + features.difficulty)

@@ -60,12 +60,13 @@ class Router:
         deployment_filter: DeploymentFilter | None = None,
         latency_of: LatencyOf | None = None,
         direct: CatalogModel | None = None,
+        fallbacks: tuple[CatalogModel, ...] = (),
     ) -> Decision:
-        """``direct`` is what a by-name request resolved to (version management); routes ignore it."""
+        """``direct`` is what a by-name request resolved to (version management), ``fallbacks`` its
+        alias's declared fallbacks; routes ignore both and rank their own candidates."""
         route = self.route_for(req.model, header_route)
         if route is None:
-            model = direct or self.catalog.resolve(req.model)
-            return direct_decision(model, model.deployments)
+            return direct_decision(direct or self.catalog.resolve(req.model), fallbacks)
         names = route.candidates or list(self.catalog.models)
         models = [self.catalog.models[n] for n in names]
         fraction = self.settings.error_cost_fractions[route.error_cost]

@@ -105,6 +105,14 @@ class SqlLedgerStore:
         out = [_spend_row(row[0], row[1:]) for row in rows]
         return sorted(out, key=lambda r: (-r.cost_usd, r.group or ""))
 
+    def cost_since(self, by: GroupBy, value: str, since: datetime) -> Decimal:
+        """Total priced cost of the records whose ``by`` column is ``value``, from ``since`` on."""
+        column = GROUP_COLUMNS[by]
+        rows = self.db.fetchall(
+            f"SELECT SUM(cost_usd) FROM usage_records WHERE {column} = ? AND ts >= ?", [value, to_utc(since)]
+        )
+        return (as_decimal(rows[0][0]) if rows else None) or Decimal(0)
+
     def count(self) -> int:
         return int(self.db.fetchall("SELECT COUNT(*) FROM usage_records")[0][0])
 

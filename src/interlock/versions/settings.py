@@ -90,6 +90,9 @@ class VersionedAlias(_Strict):
     )
     sticky: StickyKey = Field(default=StickyKey.API_KEY, description="what keeps a client on one target")
     shadow: ShadowSettings | None = None
+    fallbacks: list[str] = Field(
+        default_factory=list, description="models (or family@version) to fail over to, in order, after the target"
+    )
 
     @model_validator(mode="after")
     def _one_kind_of_target(self) -> VersionedAlias:
@@ -143,6 +146,8 @@ def version_problems(
             check(t.model, f"alias {a.name!r}")
         if a.shadow is not None:
             check(a.shadow.model, f"alias {a.name!r} shadow")
+        for ref in a.fallbacks:
+            check(ref, f"alias {a.name!r} fallback")
     successors: dict[str, str] = {}
     for entry in lifecycle:
         check(entry.model, "lifecycle entry")
