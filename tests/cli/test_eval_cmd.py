@@ -9,6 +9,10 @@ import pytest
 import yaml
 from gateway_harness import openai_deployment, running_gateway
 
+from interlock.cli.eval_cmd import in_process_models, private_config
+from interlock.config.defaults import EMBEDDED_MODEL, default_config
+from interlock.config.load import config_from_object
+from interlock.config.schema import GatewayConfig
 from interlock.evaluation import Results
 
 PRICES = {"big": (10.0, 20.0), "small": (1.0, 2.0)}  # USD per million input, output tokens
@@ -121,13 +125,15 @@ def test_eval_against_a_running_gateway(
     config = gateway_config(upstream_url, tmp_path) | {"server": {"auth": False}}
     with running_gateway(config, str(tmp_path)) as (url, _runtime):
         unknown = interlock("eval", suite, "--models", "small,tiny", "--base-url", url, "--out", out)
-        ran = interlock("eval", suite, "--models", "small", "--base-url", url + "/v1",
+        ran = interlock("eval", suite, "--models", "small,auto", "--base-url", url + "/v1",
                         "--cache", tmp_path / "c.sqlite", "--out", out)
     assert unknown.exit_code == 2 and "--models: unknown model 'tiny'" in unknown.stderr
     assert "catalog models: auto, big, small" in unknown.stderr  # as the gateway's /v1/models lists them
     assert ran.exit_code == 0, ran.output
-    [item] = Results.read_jsonl(out).items
-    assert item.model == "small" and item.score == 1.0
+    small, routed = Results.read_jsonl(out).items
+    assert small.model == "small" and small.score == 1.0
+    # The router is measured like a model; with no quality data it picks the cheaper model.
+    assert routed.model == "auto" and routed.model_version == "small" and routed.score == 1.0
 
 
 def test_unknown_model_fails_fast_listing_the_catalog(
@@ -165,3 +171,25 @@ def test_config_and_base_url_together_are_refused(
     result = interlock("eval", suite, "-m", "big", "-c", config_file, "--base-url", "http://127.0.0.1:9")
     assert result.exit_code == 2 and "give one" in result.output
 
+
+
+def test_private_copy_turns_off_auth_ledger_and_shared_state_only() -> None:
+    config = GatewayConfig.model_validate({
+        "server": {"auth": True, "max_body_bytes": 1234},
+        "accounting": {"ledger": True, "redis_url": "redis://127.0.0.1:6379/0", "default_output_tokens": 77},
+        "deployments": [openai_deployment("big", "http://127.0.0.1:9")],
+    })
+    original = config_from_object(config, source="gateway.yaml")
+    private = private_config(original)
+    assert not private.config.server.auth and not private.config.accounting.ledger
+    assert private.config.accounting.redis_url is None
+    assert private.config.server.max_body_bytes == 1234
+    assert private.config.accounting.default_output_tokens == 77
+    assert private.config.deployments == original.config.deployments
+    assert original.config.server.auth and original.config.accounting.ledger  # the original is untouched
+    assert private.hash != original.hash and "private evaluation copy" in private.source
+
+
+def test_in_process_models_are_the_embedded_ones() -> None:
+    config = default_config({"OPENAI_API_KEY": "unused"}).config
+    assert in_process_models(config, ["gpt-4o-mini", EMBEDDED_MODEL]) == [EMBEDDED_MODEL]

@@ -141,6 +141,25 @@ def test_calibrate_with_a_mix_file(interlock: Any, results_file: Path, tmp_path:
     assert "take 25% of the traffic" in result.stdout
 
 
+def test_calibrate_reads_a_cost_mix_file_and_notes_uncovered_traffic(
+    interlock: Any, results_file: Path, tmp_path: Path
+) -> None:
+    """The cost projection's mix file (docs/economics.md) gives its shares; `code` was not evaluated."""
+    shape = {"prompt_tokens": 400, "completion_tokens": 80}
+    categories = {"extraction": 0.6, "classification": 0.2, "code": 0.2}
+    mix = tmp_path / "mix.yaml"
+    loads = {c: {"share": w, **shape} for c, w in categories.items()}
+    mix.write_text(yaml.safe_dump({"categories": loads}), encoding="utf-8")
+    policy = tmp_path / "policy.yaml"
+    result = interlock("calibrate", results_file, "--out", policy, "--mix", mix)
+    assert result.exit_code == 0, result.output
+    written = yaml.safe_load(policy.read_text(encoding="utf-8"))
+    assert written["expected"]["mix"] == {"extraction": 0.75, "classification": 0.25}
+    assert "20% of the traffic mix in mix.yaml is in categories the suite does not cover (code)" in (
+        result.stderr
+    )
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

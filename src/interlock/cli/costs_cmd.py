@@ -114,7 +114,7 @@ class Planned:
         }
 
 
-def plan(name: str, calls: int, mix: MixFile, priced: PricedModels, models: dict[str, str | None]) -> Planned:
+def planned_scenario(name: str, calls: int, mix: MixFile, priced: PricedModels, models: dict[str, str | None]) -> Planned:
     """Project ``mix`` with each category served by ``models[category]``."""
 
     def price_for(shape: CallShape) -> AnyPrice:
@@ -220,7 +220,7 @@ def project(
     if cheapest is not None:
         plans.append(("all-open", dict.fromkeys(mix.categories, cheapest)))
     plans.append(("routed", {name: pick.model for name, pick in picks.items()}))
-    scenarios = [plan(name, calls_per_month, mix, priced, models) for name, models in plans]
+    scenarios = [planned_scenario(name, calls_per_month, mix, priced, models) for name, models in plans]
     if as_json:
         print(
             json.dumps(

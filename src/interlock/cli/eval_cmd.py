@@ -8,132 +8,37 @@ turned off for that instance only, and stops it when the run ends.
 from __future__ import annotations
 
 import json
-import logging
-import socket
-import threading
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 
 from interlock.cli.loading import load_or_exit
-from interlock.cli.report_cmd import print_summary
-from interlock.config.load import LoadedConfig, config_from_object
+from interlock.cli.private_gateway import GatewayStartFailed, private_config, private_gateway
 from interlock.config.schema import GatewayConfig
-from interlock.observability.logging import configure_logging
 from interlock.routing.settings import AUTO_ROUTE
 from interlock.storage.database import default_sqlite_path
 
 if TYPE_CHECKING:
     from interlock.evaluation import Results, Suite
+    from interlock.reports.evaluation_report import TableCell
 
-# The evaluation, report and server modules (numpy, matplotlib, uvicorn) are imported where used,
-# so that every other command starts without them.
+# The evaluation and report packages (numpy, matplotlib) are imported where used, so that every
+# other command starts without them.
 
 ENV_API_KEY = "INTERLOCK_API_KEY"
 console = Console(stderr=True, soft_wrap=True)  # messages are left to the terminal to wrap
 
 
-class GatewayStartFailed(Exception):
-    """The private gateway did not come up; the message says why in one line."""
-
-
 def default_cache_path() -> Path:
     """``eval-cache.sqlite`` beside the default database, in the user data dir."""
     return default_sqlite_path().parent / "eval-cache.sqlite"
-
-
-def private_config(loaded: LoadedConfig) -> LoadedConfig:
-    """A copy of ``loaded`` for a gateway only this process talks to: no auth, no ledger, no shared Redis."""
-    config = loaded.config
-    copy = config.model_copy(
-        update={
-            "server": config.server.model_copy(update={"auth": False}),
-            "accounting": config.accounting.model_copy(update={"ledger": False, "redis_url": None}),
-        }
-    )
-    validated = GatewayConfig.model_validate(copy.model_dump())  # the copy passes the same checks as a file
-    return config_from_object(validated, source=f"{loaded.source} (private evaluation copy)")
-
-
-class _StartupWatch:
-    """ASGI wrapper that keeps the reason a lifespan startup failed, to report it in one line."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.failure: str | None = None
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "lifespan":
-            await self.app(scope, receive, send)
-            return
-
-        async def watched(message: Any) -> None:
-            if message["type"] == "lifespan.startup.failed":
-                lines = [line for line in str(message.get("message", "")).splitlines() if line.strip()]
-                self.failure = lines[-1].strip() if lines else "startup failed"
-            await send(message)
-
-        await self.app(scope, receive, watched)
-
-
-@contextmanager
-def _gateway_errors_only() -> Iterator[None]:
-    """While a progress bar owns the terminal, log only the gateway's errors; then restore logging."""
-    logger = logging.getLogger("interlock")
-    handlers, level, propagate = logger.handlers[:], logger.level, logger.propagate
-    configure_logging("ERROR")
-    try:
-        yield
-    finally:
-        logger.handlers[:] = handlers
-        logger.setLevel(level)
-        logger.propagate = propagate
-
-
-@contextmanager
-def private_gateway(
-    loaded: LoadedConfig, say: Callable[[str], None], timeout_s: float = 900.0
-) -> Iterator[str]:
-    """Serve ``loaded`` on a free 127.0.0.1 port in a thread; yields the base URL, stops on exit."""
-    import uvicorn
-
-    from interlock.api.app import build_app
-    from interlock.gateway.runtime import Runtime
-
-    try:
-        app = _StartupWatch(build_app(Runtime(loaded), say=say))
-    except Exception as exc:  # reported like a failure during startup: one line, not a traceback
-        raise GatewayStartFailed(f"{type(exc).__name__}: {exc}") from exc
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))  # bound here and handed to uvicorn, so no other process can take the port
-    port = int(sock.getsockname()[1])
-    # uvicorn's own logging is silenced: startup failures are reported through _StartupWatch. On exit,
-    # requests still in flight (an interrupted run) are cancelled after 5 s, which stops generation.
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical",
-                                           access_log=False, timeout_graceful_shutdown=5))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    try:
-        thread.start()
-        deadline = time.monotonic() + timeout_s
-        while not server.started:
-            if not thread.is_alive():
-                raise GatewayStartFailed(app.failure or "the gateway stopped during startup")
-            if time.monotonic() > deadline:
-                raise GatewayStartFailed(f"the gateway did not start within {timeout_s:.0f} s")
-            time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        sock.close()
 
 
 def known_names(config: GatewayConfig) -> tuple[list[str], list[str]]:
@@ -190,6 +95,32 @@ def _load_suite_or_exit(path: Path) -> Suite:
         raise typer.Exit(code=1) from None
 
 
+def _rich(cell: TableCell) -> str:
+    from interlock.reports.evaluation_report import Strong
+
+    return f"[bold]{escape(cell.text)}[/]" if isinstance(cell, Strong) else escape(cell)
+
+
+def print_summary(results: Results, out: Console) -> None:
+    """Quality per category per model, then per model: overall quality, failures, latency and cost."""
+    from interlock.evaluation.stats import summarize
+    from interlock.reports.evaluation_report import MODEL_HEADERS, category_rows, model_rows
+
+    summary = summarize(results)
+    by_category = Table(title="Quality per category: mean score [95% interval]")
+    for header in ["category", *summary.models]:
+        by_category.add_column(escape(header), overflow="fold")  # model names are never cut short
+    for row in category_rows(summary):
+        by_category.add_row(*(_rich(c) for c in row))
+    out.print(by_category)
+    per_model = Table(title="Per model")
+    for k, header in enumerate(MODEL_HEADERS):
+        per_model.add_column(header, overflow="fold", no_wrap=k == 0)
+    for row in model_rows(summary):
+        per_model.add_row(*(_rich(c) for c in row))
+    out.print(per_model)
+
+
 def _check_scorers(suite: Suite, judge_model: str | None) -> None:
     """Build the suite's scorers once before any call, so a missing judge model fails now."""
     from interlock.evaluation import ScorerConfigError, ScoringContext
@@ -229,7 +160,7 @@ def _on_private_gateway(config: Path | None, names: list[str], judges: list[str]
     console.print(f"Starting a private gateway on 127.0.0.1 for {loaded.source} (hash {loaded.hash}), "
                   "with authentication and the usage ledger off for this instance ...", highlight=False)
     try:
-        with _gateway_errors_only(), private_gateway(private_config(loaded), say=_say) as url:
+        with private_gateway(private_config(loaded), say=_say) as url:
             results = run(url, None, concurrency or (1 if single else 4))
     except GatewayStartFailed as exc:
         reason = escape(str(exc))

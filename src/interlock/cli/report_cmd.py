@@ -2,18 +2,17 @@
 
 Both weigh categories by a traffic mix: the suite's own, a JSON file (``--mix``), or the usage
 ledger's requests per category (``--mix-from-ledger``), which also gives the monthly volume.
-The tables ``interlock eval`` ends with (``print_summary``) are drawn here too.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+import yaml
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -27,7 +26,6 @@ from interlock.storage.ledger import DAYS_PER_MONTH, SqlLedgerStore, monthly_pro
 if TYPE_CHECKING:
     from interlock.evaluation import Calibration, Results
     from interlock.reports import ReportOptions
-    from interlock.reports.evaluation_report import TableCell
 
 # The evaluation and report packages (numpy, matplotlib) are imported where used, so that the
 # other commands start without them.
@@ -36,12 +34,14 @@ report_app = typer.Typer(help="Reports built from evaluation results.", no_args_
 console = Console(soft_wrap=True)  # sentences are left to the terminal to wrap
 _err = Console(stderr=True, soft_wrap=True)
 
+REPORT, POLICY = Path("report.html"), Path("policy.yaml")
 ResultsArg = Annotated[Path, typer.Argument(metavar="RESULTS", help="results file from `interlock eval`")]
 TargetOption = Annotated[
     float, typer.Option("--target", help="quality floor: fraction of the best model's quality per category")
 ]
 MixOption = Annotated[
-    Path | None, typer.Option("--mix", help='traffic mix as JSON, e.g. {"extraction": 0.6, "code": 0.4}')
+    Path | None,
+    typer.Option("--mix", help='traffic mix, e.g. {"extraction": 3, "code": 1}, or a cost mix file'),
 ]
 LedgerMixOption = Annotated[
     bool, typer.Option("--mix-from-ledger", help="weigh categories by the usage ledger's traffic")
@@ -94,16 +94,32 @@ def check_target(target: float) -> None:
 
 
 def mix_from_file(path: Path) -> TrafficMix:
+    """``{category: weight}`` in JSON or YAML, or ``interlock costs project``'s mix file (its shares)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
         raise typer.BadParameter(f"{path}: {exc}", param_hint="--mix") from None
+    if isinstance(data, dict) and isinstance(data.get("categories"), dict):  # `costs project`'s mix file
+        data = {c: v.get("share") if isinstance(v, dict) else v for c, v in data["categories"].items()}
     if not isinstance(data, dict) or not data:
-        raise typer.BadParameter(f"{path}: expected a JSON object of category weights", param_hint="--mix")
+        raise typer.BadParameter(f"{path}: expected an object of category weights", param_hint="--mix")
     for category, weight in data.items():
         if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
             raise typer.BadParameter(f"{path}: {category}: weight must be a number >= 0", param_hint="--mix")
     return TrafficMix({str(c): float(w) for c, w in data.items()}, f"the traffic mix in {path.name}")
+
+
+def note_uncovered(traffic: TrafficMix, results: Results) -> None:
+    """Say how much of the mix falls on categories the results do not cover (calibration ignores it)."""
+    if not traffic.weights:
+        return
+    evaluated = {item.category for item in results.items}
+    missing = {c: w for c, w in traffic.weights.items() if c not in evaluated and w > 0}
+    total = sum(traffic.weights.values())
+    if missing and total:
+        share = sum(missing.values()) / total
+        _err.print(f"{share:.0%} of {traffic.source} is in categories the suite does not cover "
+                   f"({', '.join(sorted(missing))}); shares are of the covered traffic.", markup=False)
 
 
 def ledger_url(db: str | None, config: Path | None) -> str:
@@ -175,9 +191,7 @@ def open_models_for(results: Results, named: str | None, config: Path | None) ->
 @report_app.command("eval")
 def report_eval(
     results_path: ResultsArg,
-    out: Annotated[Path, typer.Option("--out", "-o", help="HTML file; the Markdown goes beside it")] = Path(
-        "report.html"
-    ),
+    out: Annotated[Path, typer.Option("--out", "-o", help="HTML file; the Markdown goes beside it")] = REPORT,
     target: TargetOption = 0.95,
     mix: MixOption = None,
     from_ledger: LedgerMixOption = False,
@@ -194,6 +208,7 @@ def report_eval(
     check_target(target)
     results = read_results(results_path)
     traffic = traffic_mix(mix, from_ledger, db, config)
+    note_uncovered(traffic, results)
     options = ReportOptions(
         target=target,
         mix=traffic.weights,
@@ -221,32 +236,6 @@ def _calibrate(results: Results, options: ReportOptions) -> Calibration:
     )
 
 
-def _rich(cell: TableCell) -> str:
-    from interlock.reports.evaluation_report import Strong
-
-    return f"[bold]{escape(cell.text)}[/]" if isinstance(cell, Strong) else escape(cell)
-
-
-def print_summary(results: Results, out: Console) -> None:
-    """Quality per category per model, then per model: overall quality, failures, latency and cost."""
-    from interlock.evaluation.stats import summarize
-    from interlock.reports.evaluation_report import MODEL_HEADERS, category_rows, model_rows
-
-    summary = summarize(results)
-    by_category = Table(title="Quality per category: mean score [95% interval]")
-    for header in ["category", *summary.models]:
-        by_category.add_column(escape(header), overflow="fold")  # model names are never cut short
-    for row in category_rows(summary):
-        by_category.add_row(*(_rich(c) for c in row))
-    out.print(by_category)
-    per_model = Table(title="Per model")
-    for k, header in enumerate(MODEL_HEADERS):
-        per_model.add_column(header, overflow="fold", no_wrap=k == 0)
-    for row in model_rows(summary):
-        per_model.add_row(*(_rich(c) for c in row))
-    out.print(per_model)
-
-
 def _money(value: float | None) -> str:
     """``$2.00``, ``$0.36``, ``$0.0004``: cents, more digits only when the value is below a cent."""
     if value is None:
@@ -271,6 +260,8 @@ def print_calibration(calibration: Calibration, traffic: TrafficMix, requests_pe
                   f"{_money(calibration.baseline_cost_per_1k_usd)} {against}", highlight=False)
     if calibration.savings_fraction is not None:
         console.print(f"  savings {calibration.savings_fraction:.1%} of that spend")
+    else:
+        console.print("  savings unknown: a cost is unknown, or the baseline costs nothing")
     if calibration.quality_fraction is not None:
         console.print(f"  quality {calibration.quality_fraction:.1%} of {baseline}'s")
     if calibration.open_share is not None and calibration.open_models:
@@ -284,7 +275,7 @@ def print_calibration(calibration: Calibration, traffic: TrafficMix, requests_pe
 def calibrate_command(
     results_path: ResultsArg,
     target: TargetOption = 0.95,
-    out: Annotated[Path, typer.Option("--out", "-o", help="policy file (YAML)")] = Path("policy.yaml"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="policy file (YAML)")] = POLICY,
     mix: MixOption = None,
     from_ledger: LedgerMixOption = False,
     db: DbOption = None,
@@ -299,6 +290,7 @@ def calibrate_command(
     check_target(target)
     results = read_results(results_path)
     traffic = traffic_mix(mix, from_ledger, db, config)
+    note_uncovered(traffic, results)
     opens = open_models_for(results, open_models, config)
     try:
         calibration = calibrate(results, target, mix=traffic.weights, baseline=baseline, open_models=opens)

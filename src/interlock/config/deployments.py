@@ -59,15 +59,14 @@ class DeploymentBase(Strict):
     timeouts: Timeouts = Timeouts()
 
 
-class OpenAIDeployment(DeploymentBase):
-    """OpenAI itself and every server that speaks its API (vLLM, llama.cpp server, TGI, Ollama, ...)."""
+class HttpDeployment(DeploymentBase):
+    """What every deployment reached over HTTP has: where, which model id, which key, which headers."""
 
-    type: Literal["openai"]
     base_url: str = Field(pattern=r"^https?://")
     upstream_model: str | None = Field(None, description="model id sent upstream; defaults to `model`")
     api_key_env: str | None = Field(None, description="name of the environment variable holding the key")
     headers: dict[str, str] = {}
-    max_connections: int = Field(256, gt=0)
+    max_connections: int = Field(256, gt=0, description="pooled connections to this upstream")
 
     @field_validator("base_url")
     @classmethod
@@ -75,22 +74,20 @@ class OpenAIDeployment(DeploymentBase):
         return v.rstrip("/")
 
 
-class AnthropicDeployment(DeploymentBase):
+class OpenAIDeployment(HttpDeployment):
+    """OpenAI itself and every server that speaks its API (vLLM, llama.cpp server, TGI, Ollama, ...)."""
+
+    type: Literal["openai"]
+
+
+class AnthropicDeployment(HttpDeployment):
     """Anthropic's Messages API."""
 
     type: Literal["anthropic"]
     base_url: str = Field("https://api.anthropic.com", pattern=r"^https?://")
-    upstream_model: str | None = None
-    api_key_env: str = "ANTHROPIC_API_KEY"
+    api_key_env: str | None = "ANTHROPIC_API_KEY"
     anthropic_version: str = "2023-06-01"
     default_max_tokens: int = Field(4096, gt=0)
-    headers: dict[str, str] = {}
-    max_connections: int = Field(256, gt=0)
-
-    @field_validator("base_url")
-    @classmethod
-    def _strip_slash(cls, v: str) -> str:
-        return v.rstrip("/")
 
 
 class LlamaCppDeployment(DeploymentBase):

@@ -48,13 +48,21 @@ class Gateway:
     async def identify(self, presented: str | None) -> Caller:
         return await self.runtime.metering.identify(presented)
 
-    def _filter(self, assessment: Assessment | None) -> Any:
-        versions = self.runtime.versions
+    def _filter(self, assessment: Assessment | None, health: bool) -> Any:
+        """Why routing must skip a deployment: compliance, a sunset version, or (``health``) an open breaker."""
+        versions, resilience = self.runtime.versions, self.runtime.resilience
 
         def reason(d: Any) -> str | None:
-            return (assessment.reason(d) if assessment else None) or versions.sunset_reason(d)
+            why = (assessment.reason(d) if assessment else None) or versions.sunset_reason(d)
+            if why is None and health and resilience.breaker(d.name).state is BreakerState.OPEN:
+                why = "unhealthy: circuit open"
+            return why
 
         return reason
+
+    def _latency(self, d: Any) -> float:
+        """Expected latency for ranking ties: the deployment's recent EWMA (0 when it has no history yet)."""
+        return self.runtime.resilience.health(d.name).latency_ewma.value or 0.0
 
     def plan(
         self, req: ChatCompletionRequest, hints: Hints = Hints(), assessment: Assessment | None = None,
@@ -69,8 +77,14 @@ class Gateway:
             if not any(assessment.permits(d.name) for m in models for d in m.deployments):
                 raise assessment.decision.refusal()  # nothing this request may use could serve it
         permits = assessment.permits if assessment is not None else (lambda _name: True)
-        decision = router.decide(req, hints.route, self._filter(assessment), direct=direct,
-                                 fallbacks=target.fallbacks if target is not None else ())
+        fallbacks = target.fallbacks if target is not None else ()
+        try:
+            decision = router.decide(req, hints.route, self._filter(assessment, health=True), self._latency,
+                                     direct=direct, fallbacks=fallbacks)
+        except InterlockError:
+            # every candidate is unhealthy: rank them anyway; the chain's breakers decide what is tried
+            decision = router.decide(req, hints.route, self._filter(assessment, health=False), self._latency,
+                                     direct=direct, fallbacks=fallbacks)
         tiers = [[d.name for d in v.deployments if not unmet_needs(req, d) and permits(d.name)] for v in decision.ranked]
         tiers = [t for t in tiers if t]
         if not tiers:

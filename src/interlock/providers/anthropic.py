@@ -29,14 +29,7 @@ class AnthropicProvider:
     def __init__(self, deployment: AnthropicDeployment) -> None:
         self.deployment = deployment
         self.upstream_model = deployment.upstream_model or deployment.model
-        self.client = UpstreamClient(
-            deployment.name,
-            deployment.base_url,
-            deployment.headers,
-            deployment.timeouts,
-            deployment.max_connections,
-            deployment.api_key_env,
-        )
+        self.client = UpstreamClient.for_deployment(deployment)
 
     def _headers(self, request: ChatRequest) -> dict[str, str]:
         headers = {"anthropic-version": self.deployment.anthropic_version}

@@ -43,6 +43,12 @@ class UpstreamClient:
         self._headers = {"content-type": "application/json", **headers}
         self._session: aiohttp.ClientSession | None = None
 
+    @classmethod
+    def for_deployment(cls, deployment: Any) -> UpstreamClient:
+        """The connection an HTTP deployment's config describes (``config.deployments.HttpDeployment``)."""
+        return cls(deployment.name, deployment.base_url, deployment.headers, deployment.timeouts,
+                   deployment.max_connections, deployment.api_key_env)
+
     def key(self) -> str | None:
         """The API key, read from the named environment variable (never stored in config)."""
         if not self.api_key_env:

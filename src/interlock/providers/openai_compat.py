@@ -21,14 +21,7 @@ class OpenAICompatProvider:
     def __init__(self, deployment: OpenAIDeployment) -> None:
         self.deployment = deployment
         self.upstream_model = deployment.upstream_model or deployment.model
-        self.client = UpstreamClient(
-            deployment.name,
-            deployment.base_url,
-            deployment.headers,
-            deployment.timeouts,
-            deployment.max_connections,
-            deployment.api_key_env,
-        )
+        self.client = UpstreamClient.for_deployment(deployment)
 
     def _headers(self, request: ChatRequest) -> dict[str, str]:
         headers = {"x-request-id": request.request_id} if request.request_id else {}
