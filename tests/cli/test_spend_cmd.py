@@ -221,6 +221,17 @@ def test_mix_from_the_ledger_else_the_default(tmp_path: Path, gateway_config: Pa
     assert mix == {"code": (D("0.75"), 200, 20), "translation": (D("0.25"), 50, 50)}
 
 
+def test_the_documented_mix_file_runs(tmp_path: Path) -> None:
+    page = (ROOT / "docs" / "economics.md").read_text(encoding="utf-8")
+    example = page.split("### The mix file", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    mix = tmp_path / "documented.yaml"
+    mix.write_text(example, encoding="utf-8")
+    scenarios = by_name(project_json("--calls-per-month", 1000, "--mix", mix))
+    # all-frontier: 400 calls * (5000*$3 + 800*$15) + 600 calls * (6000*$3 + 2000*$15), per million tokens
+    assert D(scenarios["all-frontier"]["monthly_cost_usd"]) == (400 * D(27000) + 600 * D(48000)) / 1_000_000
+    assert {line["model"] for line in scenarios["routed"]["lines"]} >= {"claude-sonnet-4"}
+
+
 # --- interlock spend ----------------------------------------------------------------------------
 
 

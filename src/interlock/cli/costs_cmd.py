@@ -35,7 +35,18 @@ from interlock.cli.cost_mix import (
     route_mix,
 )
 from interlock.cli.loading import load_or_exit
-from interlock.cli.spend_cmd import DbOption, usd
+from interlock.cli.spend_cmd import usd
+from interlock.storage.database import ENV_DB_URL
+
+LedgerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        envvar=ENV_DB_URL,
+        show_default=False,
+        help="ledger whose traffic is the mix without --mix (default: the config's, else the data dir's file)",
+    ),
+]
 
 costs_app = typer.Typer(help="Project monthly model spend for a traffic mix.", no_args_is_help=True)
 console = Console()
@@ -196,7 +207,7 @@ def project(
     open_model: Annotated[
         str | None, typer.Option("--open-model", help="the all-open model (default: the cheapest that fits)")
     ] = None,
-    db: DbOption = None,
+    db: LedgerOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the projection as JSON")] = False,
 ) -> None:
     """Monthly spend of a traffic mix: all on the frontier model, all on an open model, and as routed."""

@@ -56,6 +56,8 @@ def log_request(rec: RequestRecord, include_text: bool) -> None:
         "request_id": rec.request_id,
         "endpoint": rec.endpoint,
         "requested_model": rec.requested_model,
+        "key_id": rec.key_id,  # the key's id, never the key
+        "team": rec.team,
         "model": rec.model,
         "deployment": rec.deployment,
         "status": rec.status,
