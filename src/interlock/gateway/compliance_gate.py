@@ -11,6 +11,7 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,7 @@ from interlock.providers.base import ChatRequest, Provider
 log = logging.getLogger("interlock.compliance")
 JSON = dict[str, Any]
 _BATCH = 500
+_LINGER_S = 0.05  # a record waits at most this long to share a transaction with others
 
 
 def default_policy() -> CompliancePolicy:
@@ -163,29 +165,28 @@ class ComplianceGate:
         self._queue.put(entry)
 
     def _write_batches(self) -> None:
+        """Wait for an entry, gather what else arrives within ``_LINGER_S``, write it all in one transaction."""
         assert self.audit is not None
-        while True:
-            item = self._queue.get()  # wait for work, then take whatever else has queued up
+        closing = False
+        while not closing:
+            item = self._queue.get()
             batch: list[AuditEntry] = []
-            closing = False
-            while True:
-                if item is None:
-                    closing = True
-                    break
+            deadline = time.monotonic() + _LINGER_S
+            while item is not None:
                 batch.append(item)
-                if len(batch) >= _BATCH:
+                remaining = deadline - time.monotonic()
+                if len(batch) >= _BATCH or remaining <= 0:
                     break
                 try:
-                    item = self._queue.get_nowait()
+                    item = self._queue.get(timeout=remaining)
                 except queue.Empty:
                     break
+            closing = item is None
             if batch:
                 try:
                     self.audit.append_many(batch)
                 except Exception:
                     log.exception("audit log write failed for %d records", len(batch))
-            if closing:
-                return
 
     async def aclose(self) -> None:
         """Write everything queued, then stop the writer."""

@@ -35,6 +35,8 @@ class Served:
     def headers(self) -> dict[str, str]:
         d = self.deployment
         headers = {"x-interlock-model": d.model, "x-interlock-deployment": d.name, **self.attempts.headers()}
+        if d.version:
+            headers["x-interlock-version"] = f"{d.model}@{d.version}"
         if self.decision.features is not None:
             headers["x-interlock-route"] = self.decision.header_route()
             headers["x-interlock-decision"] = self.decision.reason.encode("ascii", "replace").decode()[:512]

@@ -118,7 +118,8 @@ class Runtime:
         self._compliance = ComplianceGate(self.config.compliance or default_policy(), self.config.deployments, audit)
         if self.prices.unpriced:
             say(f"unpriced deployments (costs reported as unknown): {', '.join(self.prices.unpriced)}")
-        say(f"savings are measured against {self.prices.baseline_model}")
+        where = "" if self.prices.baseline_model in self.catalog.models else " list prices (no frontier model is configured)"
+        say(f"savings are measured against {self.prices.baseline_model}{where}")
         if isinstance(self.classifier, ShippedClassifier):
             say("loading the request classifier ...")
             await asyncio.get_running_loop().run_in_executor(None, self.classifier.load)
