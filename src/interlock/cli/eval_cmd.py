@@ -102,23 +102,23 @@ def _rich(cell: TableCell) -> str:
 
 
 def print_summary(results: Results, out: Console) -> None:
-    """Quality per category per model, then per model: overall quality, failures, latency and cost."""
+    """One column per model: quality per category, then overall quality, failures, cost and latency."""
     from interlock.evaluation.stats import summarize
     from interlock.reports.evaluation_report import MODEL_HEADERS, category_rows, model_rows
 
     summary = summarize(results)
-    by_category = Table(title="Quality per category: mean score [95% interval]")
-    for header in ["category", *summary.models]:
-        by_category.add_column(escape(header), overflow="fold")  # model names are never cut short
+    table = Table(title="Quality per category (mean score [95% interval]), then per model")
+    for header in ["", *summary.models]:
+        table.add_column(escape(header), overflow="fold")  # model names are never cut short
     for row in category_rows(summary):
-        by_category.add_row(*(_rich(c) for c in row))
-    out.print(by_category)
-    per_model = Table(title="Per model")
-    for k, header in enumerate(MODEL_HEADERS):
-        per_model.add_column(header, overflow="fold", no_wrap=k == 0)
-    for row in model_rows(summary):
-        per_model.add_row(*(_rich(c) for c in row))
-    out.print(per_model)
+        table.add_row(*(_rich(c) for c in row))
+    table.add_section()
+    per_model = model_rows(summary)
+    labels = {"p50": "latency p50", "p95": "latency p95", "Pareto": "Pareto frontier"}
+    for k, header in enumerate(MODEL_HEADERS[1:], start=1):
+        label = "overall" if k == 1 else labels.get(header, header)
+        table.add_row(label, *(_rich(row[k]) for row in per_model))
+    out.print(table)
 
 
 def _check_scorers(suite: Suite, judge_model: str | None) -> None:

@@ -246,12 +246,12 @@ def _money(value: float | None) -> str:
 def print_calibration(calibration: Calibration, traffic: TrafficMix, requests_per_month: float | None,
                       named_baseline: bool) -> None:
     table = Table(title=f"Routes at {calibration.target:.0%} of the best model's quality")
-    for column in ("category", "route", "quality", "best quality", "cost / 1k", "traffic"):
-        table.add_column(column, overflow="fold")  # model names are never cut short
+    for k, column in enumerate(("category", "route", "quality", "best", "$ / 1k", "traffic")):
+        table.add_column(column, overflow="fold", no_wrap=k != 1)  # a long model name folds, never cut
     for category, route in calibration.routes.items():
         share = f"{calibration.mix[category]:.0%}" if category in calibration.mix else "-"
-        table.add_row(category, escape(route.model), f"{route.quality:.2f}", f"{route.best_quality:.2f}",
-                      _money(route.cost_per_1k_usd), share)
+        table.add_row(category.replace("_", " "), escape(route.model), f"{route.quality:.2f}",
+                      f"{route.best_quality:.2f}", _money(route.cost_per_1k_usd), share)
     console.print(table)
     baseline = next(iter(calibration.routes.values())).baseline_model
     against = f"sending everything to {baseline}" + ("" if named_baseline else " (all-frontier)")
