@@ -57,7 +57,7 @@ def token_counter() -> tuple[Callable[[str], int] | None, str]:
 
         count_text("warm up")
         return count_text, "SmolLM2 tokenizer (embedded model)"
-    except Exception:  # the tokenizer data or tiktoken is missing: fall back to the estimate
+    except (ImportError, OSError):  # tiktoken or the tokenizer data is missing: use the estimate
         return None, "estimate: 4 characters per token"
 
 
@@ -71,13 +71,25 @@ def latency(rounds: int) -> tuple[list[dict[str, Any]], str]:
         shapes: dict[str, Callable[[str], object]] = {
             "one user message": lambda p: classifier.classify([{"role": "user", "content": p}]),
             "system + 2 turns + prompt": lambda p: classifier.classify(
-                [{"role": "system", "content": SYSTEM}, *EARLIER, {"role": "user", "content": [{"type": "text", "text": p}]}]
+                [
+                    {"role": "system", "content": SYSTEM},
+                    *EARLIER,
+                    {"role": "user", "content": [{"type": "text", "text": p}]},
+                ]
             ),
         }
         for shape, call in shapes.items():
             wall = measure(call, prompts, tokens, rounds=rounds)
             cpu = measure(call, prompts, tokens, rounds=rounds, clock=time.thread_time)
-            rows.append({"tokens": tokens, "shape": shape, "chars": int(sum(map(len, prompts)) / len(prompts)), "wall": wall.to_dict(), "cpu": cpu.to_dict()})
+            rows.append(
+                {
+                    "tokens": tokens,
+                    "shape": shape,
+                    "chars": int(sum(map(len, prompts)) / len(prompts)),
+                    "wall": wall.to_dict(),
+                    "cpu": cpu.to_dict(),
+                }
+            )
     return rows, tokenizer
 
 
@@ -85,14 +97,18 @@ def memory() -> dict[str, Any]:
     env = dict(os.environ)
     src = os.path.join(os.path.dirname(__file__), "..", "..", "src")
     env["PYTHONPATH"] = os.path.abspath(src) + os.pathsep + env.get("PYTHONPATH", "")
-    out = subprocess.run([sys.executable, "-c", MEMORY_PROBE], env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", MEMORY_PROBE], env=env, capture_output=True, text=True, check=True
+    )
     result: dict[str, Any] = json.loads(out.stdout)
     result["added_mb"] = result["after_load_mb"] - result["before_mb"]
     return result
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--rounds", type=int, default=5, help="passes over the 100 prompts of each size")
     args = parser.parse_args()
@@ -105,7 +121,9 @@ def main() -> int:
     print(f"{'tokens':>6}  {'shape':<26}{'wall p50':>9}{'wall p99':>9}{'cpu p50':>9}{'cpu p99':>9}  (ms)")
     for row in rows:
         w, c = row["wall"], row["cpu"]
-        print(f"{row['tokens']:>6}  {row['shape']:<26}{w['p50_ms']:>9.3f}{w['p99_ms']:>9.3f}{c['p50_ms']:>9.3f}{c['p99_ms']:>9.3f}")
+        print(
+            f"{row['tokens']:>6}  {row['shape']:<26}{w['p50_ms']:>9.3f}{w['p99_ms']:>9.3f}{c['p50_ms']:>9.3f}{c['p99_ms']:>9.3f}"
+        )
     mem = report["memory"]
     print(
         f"RSS: {mem['before_mb']:.1f} MB before import, {mem['after_import_mb']:.1f} MB after import, "

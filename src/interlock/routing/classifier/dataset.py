@@ -60,7 +60,9 @@ def word_set(text: str) -> frozenset[str]:
     return frozenset(_WORDS.findall(text.lower()))
 
 
-def near_duplicates(a: Sequence[LabeledPrompt], b: Sequence[LabeledPrompt], threshold: float = NEAR_DUPLICATE_JACCARD) -> list[tuple[int, int, float]]:
+def near_duplicates(
+    a: Sequence[LabeledPrompt], b: Sequence[LabeledPrompt], threshold: float = NEAR_DUPLICATE_JACCARD
+) -> list[tuple[int, int, float]]:
     """Pairs ``(i, j, jaccard)`` whose word sets overlap at least ``threshold`` (train/held-out hygiene)."""
     b_sets = [word_set(p.text) for p in b]
     pairs: list[tuple[int, int, float]] = []

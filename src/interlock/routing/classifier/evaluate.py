@@ -13,6 +13,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy.stats import spearmanr
@@ -23,9 +24,13 @@ from interlock.routing.classifier.dataset import HELDOUT_FILE, LabeledPrompt, fi
 from interlock.routing.classifier.model import RequestClassifier
 
 
-def score_predictions(truth: Sequence[str], predicted: Sequence[str], categories: Sequence[str]) -> dict[str, object]:
+def score_predictions(
+    truth: Sequence[str], predicted: Sequence[str], categories: Sequence[str]
+) -> dict[str, Any]:
     labels = list(categories)
-    precision, recall, f1, support = precision_recall_fscore_support(truth, predicted, labels=labels, zero_division=0)
+    precision, recall, f1, support = precision_recall_fscore_support(
+        truth, predicted, labels=labels, zero_division=0
+    )
     per_category = {
         c: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
         for c, p, r, f, s in zip(labels, precision, recall, f1, support)
@@ -38,7 +43,7 @@ def score_predictions(truth: Sequence[str], predicted: Sequence[str], categories
     }
 
 
-def evaluate(model: RequestClassifier, prompts: Sequence[LabeledPrompt]) -> dict[str, object]:
+def evaluate(model: RequestClassifier, prompts: Sequence[LabeledPrompt]) -> dict[str, Any]:
     results = [model.classify_text(p.text) for p in prompts]
     report = score_predictions([p.category for p in prompts], [r.category for r in results], model.categories)
     predicted = np.array([r.difficulty for r in results])
@@ -54,7 +59,9 @@ def format_report(report: dict[str, object]) -> str:
     per_category = report["per_category"]
     assert isinstance(per_category, dict)
     for name, row in per_category.items():
-        lines.append(f"{name:<22}{row['precision']:>10.3f}{row['recall']:>8.3f}{row['f1']:>8.3f}{row['support']:>6}")
+        lines.append(
+            f"{name:<22}{row['precision']:>10.3f}{row['recall']:>8.3f}{row['f1']:>8.3f}{row['support']:>6}"
+        )
     lines.append(f"macro-F1 {report['macro_f1']:.3f}   accuracy {report['accuracy']:.3f}")
     if "difficulty_mae" in report:
         lines.append(f"difficulty MAE {report['difficulty_mae']:.3f}")
@@ -62,7 +69,9 @@ def format_report(report: dict[str, object]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--data", type=Path, default=HELDOUT_FILE)
     parser.add_argument("--model", type=Path, default=None, help="artifact path (default: the shipped model)")
     parser.add_argument("--out", type=Path, default=DATA_DIR / "model-v1.heldout.json")
@@ -70,7 +79,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     model = RequestClassifier.load(args.model)
     report = evaluate(model, load_prompts(args.data, category_names()))
-    report = {"model_version": model.version, "data_file": args.data.name, "data_sha256": file_sha256(args.data), **report}
+    report = {
+        "model_version": model.version,
+        "data_file": args.data.name,
+        "data_sha256": file_sha256(args.data),
+        **report,
+    }
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(format_report(report))
     print(f"wrote {args.out}")

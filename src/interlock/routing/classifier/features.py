@@ -12,8 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from interlock.errors import InvalidRequest
 
 SYSTEM_ROLES = frozenset({"system", "developer"})
@@ -26,7 +24,7 @@ EARLIER_USER_BUDGET = 300
 
 # View budgets: long prompts are mostly an embedded document; the task is stated near the
 # start or the end, so the views keep the head and tail and drop the middle.
-BODY_HEAD, BODY_TAIL = 1200, 600
+BODY_HEAD, BODY_TAIL = 600, 300
 INSTRUCTION_HEAD, INSTRUCTION_TAIL = 250, 250
 
 SHAPE_FEATURES = (
@@ -74,16 +72,24 @@ def prompt_text(messages: Any) -> PromptText:
             raise InvalidRequest(f"messages[{i}] must be an object", param=f"messages[{i}]")
         role = message.get("role")
         if role not in KNOWN_ROLES:
-            raise InvalidRequest(f"messages[{i}].role must be one of {sorted(KNOWN_ROLES)}", param=f"messages[{i}].role")
+            raise InvalidRequest(
+                f"messages[{i}].role must be one of {sorted(KNOWN_ROLES)}", param=f"messages[{i}].role"
+            )
         if role in SYSTEM_ROLES:
             system.append(content_text(message.get("content"), f"messages[{i}].content"))
         elif role == "user":
             users.append(content_text(message.get("content"), f"messages[{i}].content"))
     if not users:
         raise InvalidRequest("'messages' must contain at least one user message", param="messages")
-    text = PromptText(system="\n".join(s for s in system if s), earlier_user="\n".join(u for u in users[:-1] if u), last_user=users[-1])
+    text = PromptText(
+        system="\n".join(s for s in system if s),
+        earlier_user="\n".join(u for u in users[:-1] if u),
+        last_user=users[-1],
+    )
     if not text.combined():
-        raise InvalidRequest("the request has no text content to classify", param="messages", code="empty_content")
+        raise InvalidRequest(
+            "the request has no text content to classify", param="messages", code="empty_content"
+        )
     return text
 
 
@@ -122,7 +128,7 @@ def instruction_view(text: str) -> str:
     return clip(text, INSTRUCTION_HEAD, INSTRUCTION_TAIL)
 
 
-def shape_features(text: str) -> np.ndarray:
+def shape_features(text: str) -> list[float]:
     """Length and structure signals, each roughly on [0, 1], in ``SHAPE_FEATURES`` order.
 
     Counts over long texts use the body view so the cost stays bounded.
@@ -135,16 +141,13 @@ def shape_features(text: str) -> np.ndarray:
     non_ascii = 0.0 if body.isascii() else (len(body.encode("utf-8")) - len(body)) / size
     digits = sum(map(str.isdigit, body)) / size
     questions = instruction_view(text).count("?")
-    return np.array(
-        [
-            math.log1p(n) / 8.0,
-            math.log1p(lines) / 5.0,
-            min(non_ascii * 3.0, 1.0),
-            float("```" in body),
-            min(questions, 3) / 3.0,
-            min(digits * 5.0, 1.0),
-            float(n > 500 and lines >= 5),
-            float(n < 60),
-        ],
-        dtype=np.float64,
-    )
+    return [
+        math.log1p(n) / 8.0,
+        math.log1p(lines) / 5.0,
+        min(non_ascii * 3.0, 1.0),
+        float("```" in body),
+        min(questions, 3) / 3.0,
+        min(digits * 5.0, 1.0),
+        float(n > 500 and lines >= 5),
+        float(n < 60),
+    ]

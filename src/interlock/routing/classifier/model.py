@@ -66,7 +66,9 @@ class Classification:
 
     def explanation(self) -> str:
         """A short reason for decision headers and dry runs."""
-        terms = ", ".join(f.feature.split(":", 1)[1] for f in self.top_features[:4])
+        terms = ", ".join(
+            dict.fromkeys(f.feature.split(":", 1)[1] for f in self.top_features)
+        )  # a term can fire in two views
         return f"{self.category} p={self.confidence:.2f} difficulty={self.difficulty:.2f} ({terms})"
 
     def to_dict(self) -> dict[str, Any]:
@@ -85,13 +87,17 @@ class RequestClassifier:
 
     def __init__(self, artifact: ClassifierArtifact, *, digest: str = "") -> None:
         if artifact.format != ARTIFACT_FORMAT:
-            raise ValueError(f"classifier artifact format {artifact.format} is not supported (expected {ARTIFACT_FORMAT})")
+            raise ValueError(
+                f"classifier artifact format {artifact.format} is not supported (expected {ARTIFACT_FORMAT})"
+            )
         self.artifact = artifact
         self.categories = artifact.categories
         self.digest = digest
-        self._coef = np.ascontiguousarray(artifact.coef.T, dtype=np.float64)  # (n_features, n_categories)
-        self._intercept = artifact.intercept.astype(np.float64)
-        self._difficulty = artifact.difficulty_coef.astype(np.float64)
+        # One (n_features, n_categories + 1) matrix: the category scores and, last, difficulty.
+        self._weights = np.ascontiguousarray(
+            np.column_stack([artifact.coef.T, artifact.difficulty_coef]), dtype=np.float64
+        )
+        self._bias = np.append(artifact.intercept, artifact.difficulty_intercept).astype(np.float64)
         self._names = artifact.vectorizer.feature_names()
 
     @classmethod
@@ -101,7 +107,7 @@ class RequestClassifier:
         data = path.read_bytes()
         artifact = joblib.load(path)
         if not isinstance(artifact, ClassifierArtifact):
-            raise ValueError(f"{path} does not hold a classifier artifact")
+            raise TypeError(f"{path} does not hold a classifier artifact")
         return cls(artifact, digest=hashlib.sha256(data).hexdigest()[:16])
 
     @property
@@ -118,25 +124,27 @@ class RequestClassifier:
         return self._score(row)
 
     def _score(self, row: SparseRow) -> Classification:
-        weights = self._coef[row.indices]  # (nnz, n_categories)
-        scores = row.values @ weights + self._intercept
-        probs = _softmax(scores * self.artifact.score_scale)
+        weights = self._weights[row.indices]  # (nnz, n_categories + 1)
+        outputs = row.values @ weights + self._bias
+        probs = _softmax(outputs[:-1] * self.artifact.score_scale)
         best = int(np.argmax(probs))
         contributions = weights[:, best] * row.values
         order = np.argsort(-contributions, kind="stable")[:TOP_FEATURES]
         top = tuple(
-            FeatureWeight(self._names[row.indices[i]], float(contributions[i])) for i in order if contributions[i] > 0
+            FeatureWeight(self._names[row.indices[i]], float(contributions[i]))
+            for i in order
+            if contributions[i] > 0
         )
-        difficulty = float(row.values @ self._difficulty[row.indices] + self.artifact.difficulty_intercept)
         return Classification(
             category=self.categories[best],
-            probabilities={c: float(p) for c, p in zip(self.categories, probs)},
-            difficulty=min(1.0, max(0.0, difficulty)),
+            probabilities=dict(zip(self.categories, probs.tolist())),
+            difficulty=min(1.0, max(0.0, float(outputs[-1]))),
             top_features=top,
             model_version=self.version,
         )
 
 
 def _softmax(scores: np.ndarray) -> np.ndarray:
-    shifted = np.exp(scores - scores.max())
-    return shifted / shifted.sum()
+    shifted: np.ndarray = np.exp(scores - scores.max())
+    probs: np.ndarray = shifted / shifted.sum()
+    return probs

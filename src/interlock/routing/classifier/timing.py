@@ -27,7 +27,13 @@ class Latency:
     n: int
 
     def to_dict(self) -> dict[str, float | int]:
-        return {"tokens": self.tokens, "p50_ms": round(self.p50_ms, 3), "p99_ms": round(self.p99_ms, 3), "mean_ms": round(self.mean_ms, 3), "n": self.n}
+        return {
+            "tokens": self.tokens,
+            "p50_ms": round(self.p50_ms, 3),
+            "p99_ms": round(self.p99_ms, 3),
+            "mean_ms": round(self.mean_ms, 3),
+            "n": self.n,
+        }
 
 
 def sample_prompts(
@@ -90,4 +96,10 @@ def measure(
             call(prompt)
             samples.append(clock() - started)
     ms = np.array(samples) * 1000.0
-    return Latency(tokens=tokens, p50_ms=float(np.percentile(ms, 50)), p99_ms=float(np.percentile(ms, 99)), mean_ms=float(ms.mean()), n=len(ms))
+    return Latency(
+        tokens=tokens,
+        p50_ms=float(np.percentile(ms, 50)),
+        p99_ms=float(np.percentile(ms, 99)),
+        mean_ms=float(ms.mean()),
+        n=len(ms),
+    )

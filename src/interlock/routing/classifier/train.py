@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import sklearn
@@ -48,14 +48,18 @@ class TrainSettings:
     seed: int = SEED
 
 
-def fit_artifact(prompts: Sequence[LabeledPrompt], settings: TrainSettings, version: str = ARTIFACT_VERSION) -> ClassifierArtifact:
+def fit_artifact(
+    prompts: Sequence[LabeledPrompt], settings: TrainSettings, version: str = ARTIFACT_VERSION
+) -> ClassifierArtifact:
     categories = category_names()
     texts = [p.text for p in prompts]
     y = np.array([categories.index(p.category) for p in prompts])
     vectorizer = PromptVectorizer(settings.vectorizer).fit(texts)
     x = vectorizer.transform(texts)
     coef, intercept, scale = _fit_head(x, y, len(categories), settings)
-    ridge = Ridge(alpha=settings.difficulty_alpha, random_state=settings.seed).fit(x, [p.difficulty for p in prompts])
+    ridge = Ridge(alpha=settings.difficulty_alpha, random_state=settings.seed).fit(
+        x, [p.difficulty for p in prompts]
+    )
     return ClassifierArtifact(
         version=version,
         categories=categories,
@@ -65,11 +69,17 @@ def fit_artifact(prompts: Sequence[LabeledPrompt], settings: TrainSettings, vers
         score_scale=scale,
         difficulty_coef=ridge.coef_.astype(np.float32),
         difficulty_intercept=float(ridge.intercept_),
-        metadata={"settings": _jsonable(asdict(settings)), "n_train": len(prompts), "sklearn": sklearn.__version__},
+        metadata={
+            "settings": _jsonable(asdict(settings)),
+            "n_train": len(prompts),
+            "sklearn": sklearn.__version__,
+        },
     )
 
 
-def _fit_head(x: object, y: np.ndarray, n_classes: int, settings: TrainSettings) -> tuple[np.ndarray, np.ndarray, float]:
+def _fit_head(
+    x: object, y: np.ndarray, n_classes: int, settings: TrainSettings
+) -> tuple[np.ndarray, np.ndarray, float]:
     if settings.head == "logreg":
         model = LogisticRegression(C=settings.c, max_iter=5000, random_state=settings.seed).fit(x, y)
         return model.coef_, model.intercept_, 1.0
@@ -93,7 +103,9 @@ def _fit_temperature(scores: np.ndarray, y: np.ndarray) -> float:
     return best
 
 
-def cross_validate(prompts: Sequence[LabeledPrompt], settings: TrainSettings, folds: int = 5) -> dict[str, object]:
+def cross_validate(
+    prompts: Sequence[LabeledPrompt], settings: TrainSettings, folds: int = 5
+) -> dict[str, Any]:
     """Out-of-fold predictions on the training set (each fold refits the vectorizer)."""
     categories = category_names()
     y = [p.category for p in prompts]
@@ -107,7 +119,11 @@ def cross_validate(prompts: Sequence[LabeledPrompt], settings: TrainSettings, fo
         means = {c: float(np.mean([p.difficulty for p in fold if p.category == c])) for c in categories}
         for i in test_idx:
             result = model.classify_text(prompts[i].text)
-            predicted[i], difficulty[i], baseline[i] = result.category, result.difficulty, means[result.category]
+            predicted[i], difficulty[i], baseline[i] = (
+                result.category,
+                result.difficulty,
+                means[result.category],
+            )
     report = score_predictions(y, predicted, categories)
     truth = np.array([p.difficulty for p in prompts])
     report["difficulty_mae"] = float(np.abs(difficulty - truth).mean())
@@ -130,7 +146,9 @@ def _jsonable(value: object) -> object:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--data", type=Path, default=TRAIN_FILE)
     parser.add_argument("--out", type=Path, default=DATA_DIR / f"{ARTIFACT_VERSION}.joblib")
     parser.add_argument("--metrics", type=Path, default=DATA_DIR / f"{ARTIFACT_VERSION}.metrics.json")
@@ -139,7 +157,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     prompts = load_prompts(args.data)
     settings = TrainSettings()
-    metrics: dict[str, object] = {"version": ARTIFACT_VERSION, "train_file_sha256": file_sha256(args.data), "n_train": len(prompts)}
+    metrics: dict[str, object] = {
+        "version": ARTIFACT_VERSION,
+        "train_file_sha256": file_sha256(args.data),
+        "n_train": len(prompts),
+    }
     if not args.skip_cv:
         metrics["cross_validation"] = cross_validate(prompts, settings)
     artifact = fit_artifact(prompts, settings)
