@@ -27,3 +27,16 @@ def test_open_breaker_drops_a_candidate_from_routing(openai_upstream) -> None:
         assert later.status_code == 200
         assert "cheap" not in later.headers["x-interlock-attempts"]
         assert later.headers["x-interlock-model"] == "dear"
+
+
+def test_routed_request_with_empty_or_malformed_content_is_a_clear_400(openai_upstream) -> None:
+    _, up = openai_upstream
+    with running_gateway({"deployments": [openai_deployment("only", up)]}) as (url, _):
+        for messages in ([{"role": "user", "content": ""}], [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]):
+            resp = httpx.post(url + "/v1/chat/completions", json={"model": "auto", "messages": messages}, timeout=30)
+            assert resp.status_code == 400, resp.text
+            err = resp.json()["error"]
+            assert err["type"] == "invalid_request_error" and err["message"]
+        ok = httpx.post(url + "/v1/chat/completions", timeout=30,
+                        json={"model": "auto", "messages": [{"role": "user", "content": "still fine"}]})
+        assert ok.status_code == 200
