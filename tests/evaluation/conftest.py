@@ -91,7 +91,7 @@ class FakeGateway:
         await asyncio.sleep(self.delays.get(model, 0.0))
         answer = self.answers.get((model, prompt)) or self.default_answers.get(model, "I do not know.")
         version = self.versions.get(model, f"{model}@1")
-        headers = {"x-interlock-model": version}
+        headers = {"x-interlock-model": model, "x-interlock-version": version}  # as the gateway sends them
         if model in self.costs:
             headers["x-interlock-cost-usd"] = str(self.costs[model])
         return JSONResponse(

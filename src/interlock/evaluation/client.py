@@ -19,6 +19,7 @@ import aiohttp
 import orjson
 
 MODEL_HEADER = "x-interlock-model"
+VERSION_HEADER = "x-interlock-version"  # family@version when the serving deployment declares one
 COST_HEADER = "x-interlock-cost-usd"
 
 
@@ -92,7 +93,7 @@ def parse_completion(model: str, payload: Any, headers: dict[str, str], latency_
     usage = payload.get("usage") or {}
     return Completion(
         text=text,
-        model_version=headers.get(MODEL_HEADER) or payload.get("model") or model,
+        model_version=headers.get(VERSION_HEADER) or headers.get(MODEL_HEADER) or payload.get("model") or model,
         prompt_tokens=usage.get("prompt_tokens"),
         completion_tokens=usage.get("completion_tokens"),
         cost_usd=_float_header(headers.get(COST_HEADER)),
