@@ -43,10 +43,10 @@ def serve(
             f"{bind_host}:{bind_port} can use it.[/]"
         )
     console.print("Loading models (the first start can take a little while) ...")
-    app = build_app(Runtime(loaded), say=lambda m: console.print(f"  {m}"), config_path=config)
+    ready = f"Ready: the OpenAI-compatible API is at http://{bind_host}:{bind_port}/v1"
     if config is not None:
-        console.print(f"Watching {config} for changes (also SIGHUP and POST /admin/reload)")
-    console.print(f"Serving the OpenAI-compatible API on http://{bind_host}:{bind_port}/v1")
+        ready += f"; watching {config} for changes (also SIGHUP and POST /admin/reload)"
+    app = build_app(Runtime(loaded), say=lambda m: console.print(f"  {m}"), config_path=config, ready_message=ready)
     # Objects alive now (config, catalog, classifier) live for the whole process: keep the collector
     # off them, and collect less often (measured: ~50 us per request saved, benchmarks/gateway_overhead).
     gc.collect()
