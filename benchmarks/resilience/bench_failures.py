@@ -38,7 +38,10 @@ from typing import Any
 import orjson
 
 from closed_loop import Outcome, percentile_ms, run
-from gateway_runs import MODEL, Upstream, gateway_config, load_average, machine, spread, start_gateway, start_upstream
+from gateway_runs import (
+    MODEL, Upstream, gateway_config, load_average, machine, source_tree, spread, start_gateway,
+    start_upstream,
+)
 
 PROMPT = ("Extract the invoice number, the date and the total amount from this text as JSON: "
           "'Invoice INV-20931, issued 3 March 2026, total due EUR 1,240.50, payable within 30 days.'")
@@ -90,7 +93,8 @@ def summary(outcomes: Sequence[Outcome], seconds: float) -> dict[str, Any]:
             1 for o in outcomes if o.served_by == "healthy" and any(a[0] == "flaky" for a in attempts_of(o))),
         "flaky_attempts": sum(1 for a in flaky if a[2] != "circuit_open"),  # calls that reached the upstream
         "flaky_refused": sum(1 for a in flaky if a[2] == "circuit_open"),  # refused by the open breaker
-        "flaky_attempt_failures": Counter(a[2] or a[1] for a in flaky if a[1] != "ok" and a[2] != "circuit_open"),
+        "flaky_attempt_failures": Counter(
+            a[2] or a[1] for a in flaky if a[1] != "ok" and a[2] != "circuit_open"),
         "p50_ms": percentile_ms(list(outcomes), 50),
         "p99_ms": percentile_ms(list(outcomes), 99),
         "seconds": seconds,
@@ -105,8 +109,9 @@ def one_pass(tmp: Path, args: argparse.Namespace, n: int) -> dict[str, dict[str,
             continue
         for breaker in args.breakers:
             with ExitStack() as stack:
-                ports = {s.name: stack.enter_context(start_upstream(s, tmp, seed=100 * n + i)).port
-                         for i, s in enumerate(specs)}
+                seeds = [1000 * args.seed + 100 * n + i for i in range(len(specs))]
+                ports = {s.name: stack.enter_context(start_upstream(s, tmp, seed)).port
+                         for s, seed in zip(specs, seeds)}
                 text = gateway_config([(s, ports[s.name]) for s in specs], BREAKERS[breaker], tmp, extra)
                 gw = stack.enter_context(start_gateway(f"{name}-{breaker}-{n}", text, tmp))
                 for stream in args.modes:
@@ -116,7 +121,8 @@ def one_pass(tmp: Path, args: argparse.Namespace, n: int) -> dict[str, dict[str,
                     print(f"  {label:<32} {r['succeeded']}/{r['requests']} ok ({r['success_pct']:.2f}%)  "
                           f"first choice flaky {r['first_try_flaky']}  calls to flaky {r['flaky_attempts']} "
                           f"(refused {r['flaky_refused']}) "
-                          f"(failed: {fails})  p50 {r['p50_ms']:.0f} p99 {r['p99_ms']:.0f} ms  {r['seconds']:.1f} s",
+                          f"(failed: {fails})  p50 {r['p50_ms']:.0f} p99 {r['p99_ms']:.0f} ms  "
+                          f"{r['seconds']:.1f} s",
                           file=sys.stderr, flush=True)
                     for failure in r["failures"]:
                         print(f"    failed: {failure}", file=sys.stderr, flush=True)
@@ -132,7 +138,8 @@ def measure(port: int, model: str, stream: bool, args: argparse.Namespace) -> di
 
 def report(passes: list[dict[str, dict[str, Any]]], args: argparse.Namespace) -> None:
     print(f"\n{len(passes)} pass(es); {args.requests} requests per row at concurrency {args.concurrency}, "
-          f"flaky upstream failing {args.fail_rate:.0%} of attempts ({args.reset_share:.0%} of those resets); "
+          f"flaky upstream failing {args.fail_rate:.0%} of attempts "
+          f"({args.reset_share:.0%} of those resets); "
           "median over passes (range)\n")
     print("| set-up, breaker, mode | client success | first choice flaky | calls to flaky (failed) | "
           "refused by open breaker | served by healthy after flaky failed | p50 ms | p99 ms |")
@@ -143,8 +150,10 @@ def report(passes: list[dict[str, dict[str, Any]]], args: argparse.Namespace) ->
         total = sum(r["requests"] for r in rows)
         failed_attempts = [sum(r["flaky_attempt_failures"].values()) for r in rows]
         fail_share = [f / r["flaky_attempts"] for f, r in zip(failed_attempts, rows) if r["flaky_attempts"]]
-        print(f"| {label} | {ok}/{total} ({100 * ok / total:.2f}%) | {spread([r['first_try_flaky'] for r in rows])} | "
-              f"{spread([r['flaky_attempts'] for r in rows])} ({spread(fail_share, '.0%') if fail_share else '-'}) | "
+        share = spread(fail_share, ".0%") if fail_share else "-"
+        print(f"| {label} | {ok}/{total} ({100 * ok / total:.2f}%) | "
+              f"{spread([r['first_try_flaky'] for r in rows])} | "
+              f"{spread([r['flaky_attempts'] for r in rows])} ({share}) | "
               f"{spread([r['flaky_refused'] for r in rows])} | "
               f"{spread([r['served_by_healthy_after_flaky_failed'] for r in rows])} | "
               f"{spread([r['p50_ms'] for r in rows])} | {spread([r['p99_ms'] for r in rows])} |")
@@ -161,26 +170,28 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--passes", type=int, default=1)
     parser.add_argument("--fail-rate", type=float, default=0.3)
-    parser.add_argument("--reset-share", type=float, default=0.5, help="share of failures that are TCP resets")
+    parser.add_argument("--reset-share", type=float, default=0.5,
+                        help="share of failures that are TCP resets")
     parser.add_argument("--scenarios", type=lambda s: s.split(","), default=["replicas", "route"])
     parser.add_argument("--breakers", type=lambda s: s.split(","), default=list(BREAKERS))
-    parser.add_argument("--modes", type=lambda s: [m == "stream" for m in s.split(",")], default=[False, True],
-                        help="json,stream (default both)")
+    parser.add_argument("--modes", type=lambda s: [m == "stream" for m in s.split(",")],
+                        default=[False, True], help="json,stream (default both)")
+    parser.add_argument("--seed", type=int, default=0, help="seeds the upstreams' latency and failure draws")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     return parser.parse_args()
 
 
 def main() -> None:
     args = parse_args()
-    print(f"machine: {machine()}; load average (1/5 min) {load_average()}", flush=True)
+    print(f"machine: {machine()}; load average (1/5 min) {load_average()}\n{source_tree()}", flush=True)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="interlock-failover-") as tmp:
         passes = [one_pass(Path(tmp), args, n) for n in range(args.passes)]
     print(f"\n{time.monotonic() - started:.0f} s in all; load average at the end {load_average()}")
     report(passes, args)
     if args.json:
-        args.json.write_text(orjson.dumps({"machine": machine(), "args": vars(args) | {"json": str(args.json)},
-                                           "passes": passes}, option=orjson.OPT_INDENT_2).decode())
+        raw = {"machine": machine(), "args": vars(args) | {"json": str(args.json)}, "passes": passes}
+        args.json.write_text(orjson.dumps(raw, option=orjson.OPT_INDENT_2).decode())
 
 
 if __name__ == "__main__":

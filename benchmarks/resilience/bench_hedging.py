@@ -30,7 +30,8 @@ import orjson
 
 from closed_loop import Outcome, percentile_ms, run
 from gateway_runs import (
-    HERE, MODEL, Upstream, gateway_config, load_average, machine, spread, start_gateway, start_upstream,
+    HERE, MODEL, Upstream, gateway_config, load_average, machine, source_tree, spread, start_gateway,
+    start_upstream,
 )
 
 BODY = orjson.dumps({
@@ -67,7 +68,8 @@ def summary(outcomes: Sequence[Outcome]) -> dict[str, Any]:
 def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
     warm = asyncio.run(run(url, BODY, count=args.warmup, concurrency=args.concurrency)) if args.warmup else []
     started = time.monotonic()
-    outcomes = asyncio.run(run(url, BODY, count=args.requests, concurrency=args.concurrency, first_index=args.warmup))
+    outcomes = asyncio.run(
+        run(url, BODY, count=args.requests, concurrency=args.concurrency, first_index=args.warmup))
     result = summary(outcomes)
     result["seconds"] = time.monotonic() - started
     if warm:
@@ -75,7 +77,7 @@ def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
-def one_pass(stack: ExitStack, tmp: Path, ports: dict[str, int], specs: list[Upstream], args: argparse.Namespace,
+def one_pass(tmp: Path, ports: dict[str, int], specs: list[Upstream], args: argparse.Namespace,
              n: int) -> dict[str, dict[str, Any]]:
     print(f"pass {n + 1}/{args.passes} (load average {load_average()})", file=sys.stderr, flush=True)
     results = {"fast direct": measure(f"http://127.0.0.1:{ports['fast']}/v1/chat/completions", args)}
@@ -129,27 +131,30 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--passes", type=int, default=3)
     parser.add_argument("--slow-ms", type=float, default=800.0, help="median latency of the slow replica")
     parser.add_argument("--fast-ms", type=float, default=50.0, help="median latency of the fast replica")
-    parser.add_argument("--sigma", type=float, default=0.5, help="standard deviation of log(latency), both replicas")
+    parser.add_argument("--sigma", type=float, default=0.5,
+                        help="standard deviation of log(latency), both replicas")
     parser.add_argument("--variants", type=lambda s: s.split(","), default=DEFAULT_VARIANTS,
                         help=f"comma-separated, from {','.join(VARIANTS)}")
+    parser.add_argument("--seed", type=int, default=0, help="seeds the upstreams' latency draws")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     return parser.parse_args()
 
 
 def main() -> None:
     args = parse_args()
-    print(f"machine: {machine()}; load average (1/5 min) {load_average()}", flush=True)
+    print(f"machine: {machine()}; load average (1/5 min) {load_average()}\n{source_tree()}", flush=True)
     specs = [Upstream("slow", args.slow_ms, args.sigma), Upstream("fast", args.fast_ms, args.sigma)]
     started = time.monotonic()
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="interlock-hedge-")))
-        ports = {s.name: stack.enter_context(start_upstream(s, tmp, seed=i)).port for i, s in enumerate(specs)}
-        passes = [one_pass(stack, tmp, ports, specs, args, n) for n in range(args.passes)]
+        ports = {s.name: stack.enter_context(start_upstream(s, tmp, seed=10 * args.seed + i)).port
+                 for i, s in enumerate(specs)}
+        passes = [one_pass(tmp, ports, specs, args, n) for n in range(args.passes)]
     print(f"\n{time.monotonic() - started:.0f} s in all; load average at the end {load_average()}")
     report(passes, args)
     if args.json:
-        args.json.write_text(orjson.dumps({"machine": machine(), "args": vars(args) | {"json": str(args.json)},
-                                           "passes": passes}, option=orjson.OPT_INDENT_2).decode())
+        raw = {"machine": machine(), "args": vars(args) | {"json": str(args.json)}, "passes": passes}
+        args.json.write_text(orjson.dumps(raw, option=orjson.OPT_INDENT_2).decode())
 
 
 if __name__ == "__main__":

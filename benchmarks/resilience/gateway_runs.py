@@ -19,8 +19,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "gateway_overhead"))
 from bench import Process, free_port, machine, running  # noqa: E402
 
-__all__ = ["HERE", "MODEL", "Process", "free_port", "machine", "running", "Upstream", "start_upstream", "start_gateway",
-           "spread", "load_average"]
+__all__ = ["HERE", "MODEL", "Process", "free_port", "machine", "running", "Upstream", "start_upstream",
+           "start_gateway", "spread", "load_average", "source_tree"]
 
 MODEL = "bench-model"
 
@@ -42,14 +42,18 @@ class Upstream:
 @contextmanager
 def start_upstream(spec: Upstream, tmp: Path, seed: int) -> Iterator[Process]:
     port = free_port()
-    argv = [sys.executable, str(HERE / "upstream.py"), "--port", str(port), "--median-ms", str(spec.median_ms),
-            "--sigma", str(spec.sigma), "--fail-rate", str(spec.fail_rate), "--reset-share", str(spec.reset_share),
-            "--seed", str(seed)]
-    with running(spec.name, "upstream", argv, port, None, tmp / f"upstream-{spec.name}.log", dict(os.environ)) as p:
+    argv = [sys.executable, str(HERE / "upstream.py"), "--port", str(port),
+            "--median-ms", str(spec.median_ms),
+            "--sigma", str(spec.sigma), "--fail-rate", str(spec.fail_rate),
+            "--reset-share", str(spec.reset_share), "--seed", str(seed)]
+    log = tmp / f"upstream-{spec.name}.log"
+    with running(spec.name, "upstream", argv, port, None, log, dict(os.environ)) as p:
         yield p
 
 
-def gateway_config(upstreams: Sequence[tuple[Upstream, int]], resilience: str, tmp: Path, extra: str = "") -> str:
+def gateway_config(
+    upstreams: Sequence[tuple[Upstream, int]], resilience: str, tmp: Path, extra: str = ""
+) -> str:
     """A config with one openai-type deployment per upstream; ``resilience`` is the YAML flow mapping
     of the ``resilience:`` section. Ledger and audit log go to ``tmp``; no API keys."""
     lines = ["server: {auth: false}", "deployments:"]
@@ -74,7 +78,9 @@ def gateway_config(upstreams: Sequence[tuple[Upstream, int]], resilience: str, t
 
 
 @contextmanager
-def start_gateway(label: str, config_text: str, tmp: Path, launcher: Sequence[str] | None = None) -> Iterator[Process]:
+def start_gateway(
+    label: str, config_text: str, tmp: Path, launcher: Sequence[str] | None = None
+) -> Iterator[Process]:
     """``interlock serve`` on a free port (request log off), or ``launcher`` with the same arguments."""
     config = tmp / f"{label}.yaml"
     config.write_text(config_text)
@@ -93,6 +99,24 @@ def spread(values: Sequence[float], fmt: str = ".0f") -> str:
     if len(values) < 2:
         return f"{med:{fmt}}"
     return f"{med:{fmt}} ({min(values):{fmt}}-{max(values):{fmt}})"
+
+
+def source_tree() -> str:
+    """Which interlock the gateway runs (``PYTHONPATH`` selects another tree), with its git commit."""
+    import subprocess
+
+    import interlock
+
+    src = Path(interlock.__file__).resolve().parent.parent
+    try:
+        def git(*args: str) -> str:
+            done = subprocess.run(["git", *args], cwd=src, capture_output=True, text=True, check=True)
+            return done.stdout.strip()
+
+        head, dirty = git("rev-parse", "--short", "HEAD"), git("status", "--porcelain", "--", ".")
+    except (OSError, subprocess.CalledProcessError):
+        return f"interlock from {src}"
+    return f"interlock from {src} (git {head}{', with uncommitted changes' if dirty else ''})"
 
 
 def load_average() -> str:

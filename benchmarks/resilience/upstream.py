@@ -81,7 +81,8 @@ class DelayedProtocol(MockProtocol):
         elif outcome == "status_500":
             transport.write(ERROR_RESPONSE)
         elif request.get("stream"):
-            usage = bool((request.get("stream_options") or {}).get("include_usage"))  # type: ignore[union-attr]
+            options = request.get("stream_options") or {}
+            usage = bool(options.get("include_usage"))  # type: ignore[union-attr]
             for piece in self.responses.stream[usage]:
                 transport.write(piece)
         else:
@@ -107,11 +108,13 @@ def main() -> None:
     parser.add_argument("--median-ms", type=float, required=True, help="median latency of an answer")
     parser.add_argument("--sigma", type=float, default=0.5, help="standard deviation of log(latency)")
     parser.add_argument("--fail-rate", type=float, default=0.0, help="share of requests that fail")
-    parser.add_argument("--reset-share", type=float, default=0.5, help="share of failures that are TCP resets")
+    parser.add_argument("--reset-share", type=float, default=0.5,
+                        help="share of failures that are TCP resets")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--tokens", type=int, default=16, help="completion tokens per answer")
     args = parser.parse_args()
-    behaviour = Behaviour(args.median_ms / 1000, args.sigma, args.fail_rate, args.reset_share, random.Random(args.seed))
+    behaviour = Behaviour(args.median_ms / 1000, args.sigma, args.fail_rate, args.reset_share,
+                          random.Random(args.seed))
     uvloop.run(serve(args.host, args.port, behaviour, args.tokens))
 
 

@@ -10,7 +10,7 @@ the classifier's training prompts; each size is sent as one user message and as 
 Memory: RSS of a fresh interpreter with the runtime built, before and after loading the
 classifier and classifying 200 prompts (and from a bare interpreter, for the import cost).
 
-    .venv/bin/python benchmarks/routing/bench_routing.py                # table, about 30 s
+    .venv/bin/python benchmarks/routing/bench_routing.py                # table, 15-40 s
     .venv/bin/python benchmarks/routing/bench_routing.py --profile      # + cProfile of 2,000 tokens
     .venv/bin/python benchmarks/routing/bench_routing.py --json out.json
 
@@ -72,7 +72,8 @@ runtime = Runtime(load_config(sys.argv[1]))
 built = rss_mb()
 runtime.classifier.load()
 for i in range(200):
-    runtime.classifier.classify([{"role": "user", "content": "Translate into French: invoice %d is overdue. " % i * (1 + i % 40)}])
+    text = "Translate into French: invoice %d is overdue. " % i * (1 + i % 40)
+    runtime.classifier.classify([{"role": "user", "content": text}])
 loaded = rss_mb()
 print(json.dumps({"bare_mb": bare, "runtime_built_mb": built, "classifier_loaded_mb": loaded,
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
@@ -86,8 +87,8 @@ def percentiles(samples: Sequence[float]) -> dict[str, float]:
 
 
 def timed(call: Callable[[Any], object], inputs: Sequence[Any], rounds: int) -> dict[str, dict[str, float]]:
-    """Wall-clock and this thread's CPU time per call, over ``rounds`` passes after a warm-up."""
-    for item in inputs[:20]:
+    """Wall-clock and this thread's CPU time per call, over ``rounds`` passes after one warm-up pass."""
+    for item in inputs:
         call(item)
     wall: list[float] = []
     cpu: list[float] = []
@@ -106,8 +107,11 @@ def bodies(texts: list[str], tokens: int, shape: str, count: int) -> list[dict[s
     return [{"model": "auto", "messages": SHAPES[shape](p)} for p in prompts]
 
 
-def stage_calls(runtime: Runtime) -> dict[str, Callable[[dict[str, Any]], object]]:
-    """The stages of ``Router.decide`` for the auto route, each callable alone on a request body."""
+def stage_calls(
+    runtime: Runtime, items: Sequence[dict[str, Any]]
+) -> dict[str, Callable[[dict[str, Any]], object]]:
+    """The stages of ``Router.decide`` for the auto route, each callable alone on one of ``items``
+    (parsed requests and features are computed before anything is timed)."""
     router = runtime.router
     route = router.routes[AUTO_ROUTE]
     models = [router.catalog.models[n] for n in route.candidates or router.catalog.models]
@@ -128,6 +132,8 @@ def stage_calls(runtime: Runtime) -> dict[str, Callable[[dict[str, Any]], object
             features[key] = extract_features(req(body), classifier, route.expected_output_tokens)
         return features[key]
 
+    for body in items:
+        feats(body)
     return {
         "parse_chat_request": parse_chat_request,
         "classify (messages as dicts)": lambda b: classifier.classify(
@@ -142,16 +148,19 @@ def stage_calls(runtime: Runtime) -> dict[str, Callable[[dict[str, Any]], object
 
 def latency(runtime: Runtime, rounds: int, count: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     texts = [p.text for p in load_prompts(TRAIN_FILE)]
+    # Every prompt is built (a tokenizer-heavy search) before anything is timed.
+    prompt_sets = {(tokens, shape): bodies(texts, tokens, shape, count) for tokens in SIZES for shape in SHAPES}
+    gc.collect()
     end_to_end: list[dict[str, Any]] = []
     stages: list[dict[str, Any]] = []
     for tokens in SIZES:
         for shape in SHAPES:
-            items = bodies(texts, tokens, shape, count)
+            items = prompt_sets[(tokens, shape)]
             mean_tokens = sum(count_messages(parse_chat_request(b).messages) for b in items) / len(items)
             row = timed(lambda b: runtime.router.decide(parse_chat_request(b)), items, rounds)
             end_to_end.append({"tokens": tokens, "shape": shape, "prompt_tokens": mean_tokens, **row})
             if shape == "one user message":
-                for stage, call in stage_calls(runtime).items():
+                for stage, call in stage_calls(runtime, items).items():
                     stages.append({"tokens": tokens, "stage": stage, **timed(call, items, rounds)})
     return end_to_end, stages
 
@@ -185,22 +194,26 @@ def profile(runtime: Runtime, top: int) -> str:
 
 def print_report(report: dict[str, Any]) -> None:
     print(f"load average {report['load_average_before']} -> {report['load_average_after']}; "
-          f"{report['rounds']} rounds over {report['prompts']} prompts per row; git {report['git']}")
+          f"{report['rounds']} rounds over {report['prompts']} prompts per row; {report['git']}")
     print("\nrouter.decide(parse_chat_request(body)), model auto, examples/hybrid.yaml catalog\n")
-    print("| prompt | shape | tokens (mean) | wall p50 ms | wall p99 ms | CPU p50 ms | CPU p99 ms | wall max ms |")
+    print("| prompt | shape | tokens (mean) | wall p50 ms | wall p99 ms | CPU p50 ms | CPU p99 ms "
+          "| wall max ms |")
     print("|---|---|---|---|---|---|---|---|")
     for r in report["end_to_end"]:
         w, c = r["wall"], r["cpu"]
-        print(f"| ~{r['tokens']} | {r['shape']} | {r['prompt_tokens']:.0f} | {w['p50_ms']:.3f} | {w['p99_ms']:.3f} | "
+        print(f"| ~{r['tokens']} | {r['shape']} | {r['prompt_tokens']:.0f} | {w['p50_ms']:.3f} | "
+              f"{w['p99_ms']:.3f} | "
               f"{c['p50_ms']:.3f} | {c['p99_ms']:.3f} | {w['max_ms']:.1f} |")
     print("\nstages alone (one user message; CPU time p50 / p99 ms)\n")
     print("| stage | ~50 | ~500 | ~2000 |")
     print("|---|---|---|---|")
     for stage in dict.fromkeys(s["stage"] for s in report["stages"]):
-        cells = [f"{s['cpu']['p50_ms']:.3f} / {s['cpu']['p99_ms']:.3f}" for s in report["stages"] if s["stage"] == stage]
+        cells = [f"{s['cpu']['p50_ms']:.3f} / {s['cpu']['p99_ms']:.3f}"
+                 for s in report["stages"] if s["stage"] == stage]
         print(f"| {stage} | {' | '.join(cells)} |")
     m = report["memory"]
-    print(f"\nRSS: {m['bare_mb']:.1f} MB bare interpreter, {m['runtime_built_mb']:.1f} MB with the runtime built, "
+    print(f"\nRSS: {m['bare_mb']:.1f} MB bare interpreter, "
+          f"{m['runtime_built_mb']:.1f} MB with the runtime built, "
           f"{m['classifier_loaded_mb']:.1f} MB after loading the classifier and 200 classifications "
           f"(peak {m['peak_mb']:.1f} MB): classifier adds {m['added_by_classifier_mb']:.1f} MB "
           f"({m['added_from_bare_mb']:.1f} MB counting every import from a bare interpreter)")
@@ -211,26 +224,35 @@ def print_report(report: dict[str, Any]) -> None:
     print(f"  [{'met' if worst_p50 < 2 else 'NOT met'}] p50 < 2 ms: worst row {worst_p50:.3f} ms (wall)")
     print(f"  [{'met' if worst_p99 < 10 else 'NOT met'}] p99 < 10 ms: worst row {worst_p99:.3f} ms (wall; "
           f"CPU {worst_cpu_p99:.3f} ms)")
-    print(f"  [{'met' if m['added_by_classifier_mb'] < 300 else 'NOT met'}] memory added by the classifier < 300 MB: "
-          f"{m['added_by_classifier_mb']:.1f} MB")
+    added = m["added_by_classifier_mb"]
+    print(f"  [{'met' if added < 300 else 'NOT met'}] memory added by the classifier < 300 MB: "
+          f"{added:.1f} MB")
 
 
 def git_state() -> str:
+    """Which interlock is measured (``PYTHONPATH`` selects another tree), with its git commit."""
+    import interlock
+
+    src = Path(interlock.__file__).resolve().parent.parent
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                              check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "src/interlock/routing", "src/interlock/data/classifier"],
-                               cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+        def git(*args: str) -> str:
+            done = subprocess.run(["git", *args], cwd=src, capture_output=True, text=True, check=True)
+            return done.stdout.strip()
+
+        head = git("rev-parse", "--short", "HEAD")
+        dirty = git("status", "--porcelain", "--", "interlock/routing", "interlock/data/classifier")
     except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return head + (" with uncommitted routing/classifier changes" if dirty else "")
+        return f"interlock from {src}"
+    changes = ", with uncommitted routing/classifier changes" if dirty else ""
+    return f"interlock from {src} (git {head}{changes})"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5, help="passes over the prompts of each row")
     parser.add_argument("--prompts", type=int, default=100, help="distinct prompts per row")
-    parser.add_argument("--profile", action="store_true", help="also print a cProfile of the 2,000-token case")
+    parser.add_argument("--profile", action="store_true",
+                        help="also print a cProfile of the 2,000-token case")
     parser.add_argument("--top", type=int, default=25, help="functions shown by --profile")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()

@@ -161,7 +161,10 @@ class DeploymentRegistry:
         ordered: list[str] = []
         for tier in tiers:
             names = [tier] if isinstance(tier, str) else list(tier)
-            ordered.extend(n for n in self.balancer.order(names, self.health) if n not in ordered)
+            balanced = [n for n in self.balancer.order(names, self.health) if n not in ordered]
+            # a replica whose breaker is open goes last in its tier: it would only refuse at once
+            balanced.sort(key=lambda n: self.breaker(n).state is BreakerState.OPEN)
+            ordered.extend(balanced)
         return spill_over(
             ordered,
             self.health,
