@@ -67,3 +67,11 @@ def test_spill_over_moves_candidates_that_would_miss_the_target_behind() -> None
     assert spill_over(["local", "vendor"], health.__getitem__, None) == ["local", "vendor"]
     batching = spill_over(["local", "vendor"], health.__getitem__, 1.0, concurrency={"local": 8})
     assert batching == ["local", "vendor"]  # a batching server serves 4 at once
+
+
+def test_a_batching_replica_keeps_winning_under_load_that_it_absorbs() -> None:
+    # 16 in flight on a replica that serves 64 at once is no queue at all; on a one-at-a-time replica it is.
+    health = fleet({"fast": 0.05, "slow": 0.8}, in_flight={"fast": 16})
+    batching = ReplicaBalancer(random.Random(1)).order(["fast", "slow"], health.__getitem__, {"fast": 64, "slow": 64})
+    serial = ReplicaBalancer(random.Random(1)).order(["fast", "slow"], health.__getitem__)
+    assert batching[0] == "fast" and serial[0] == "slow"

@@ -54,6 +54,9 @@ class DeploymentBase(Strict):
     weights_sha256: str | None = Field(
         None, pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the weight file a self-hosted engine serves"
     )
+    concurrency: int | None = Field(
+        None, gt=0, description="requests served at once (the engine's batch); default 64 over HTTP, 1 embedded"
+    )
     capabilities: Capabilities = Capabilities()
     price: PriceSpec = Field(description="per_token, gpu_hour, catalog, or an explicit `type: unknown`")
     timeouts: Timeouts = Timeouts()

@@ -73,7 +73,8 @@ class Runtime:
                 self.resilience.adopt(previous.resilience, d.name)
             else:
                 self.providers[d.name] = build_provider(d)
-                self.resilience.add(d.name, self.providers[d.name], timeouts=TimeoutSettings.from_config(d.timeouts))
+                self.resilience.add(d.name, self.providers[d.name], timeouts=TimeoutSettings.from_config(d.timeouts),
+                                    concurrency=d.concurrency or (1 if d.type == "llamacpp" else 64))
         self.metrics.watch("resilience", self.resilience.metric_samples)
         self.in_flight = 0
         self.classifier = classifier or (previous.classifier if previous else ShippedClassifier())

@@ -29,17 +29,24 @@ class ReplicaBalancer:
         self._rng = rng
         self.settings = settings or BalancerSettings()
 
-    def score(self, health: DeploymentHealth) -> float:
-        """Lower is better: (in-flight + 1) x latency EWMA."""
-        return health.expected_latency(self.settings.default_latency_s)
+    def score(self, health: DeploymentHealth, concurrency: int = 1) -> float:
+        """Lower is better: queue depth (in-flight over what the replica serves at once) x latency EWMA."""
+        return health.expected_latency(self.settings.default_latency_s, concurrency)
 
-    def order(self, replicas: Sequence[str], health_of: HealthOf) -> list[str]:
+    def order(
+        self, replicas: Sequence[str], health_of: HealthOf, concurrency: Mapping[str, int] | None = None
+    ) -> list[str]:
         """All of ``replicas``: the power-of-two-choices pick first, then the rest best-first."""
         if len(replicas) <= 1:
             return list(replicas)
+        limits = concurrency or {}
+
+        def score(name: str) -> float:
+            return self.score(health_of(name), limits.get(name, 1))
+
         a, b = self._rng.sample(list(replicas), 2)
-        first = b if self.score(health_of(b)) < self.score(health_of(a)) else a
-        rest = sorted((r for r in replicas if r != first), key=lambda r: self.score(health_of(r)))
+        first = b if score(b) < score(a) else a
+        rest = sorted((r for r in replicas if r != first), key=score)
         return [first, *rest]
 
 

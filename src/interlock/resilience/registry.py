@@ -161,7 +161,8 @@ class DeploymentRegistry:
         ordered: list[str] = []
         for tier in tiers:
             names = [tier] if isinstance(tier, str) else list(tier)
-            balanced = [n for n in self.balancer.order(names, self.health) if n not in ordered]
+            limits = {n: self._entry(n).concurrency for n in names}
+            balanced = [n for n in self.balancer.order(names, self.health, limits) if n not in ordered]
             # a replica whose breaker is open goes last in its tier: it would only refuse at once
             balanced.sort(key=lambda n: self.breaker(n).state is BreakerState.OPEN)
             ordered.extend(balanced)
