@@ -18,7 +18,9 @@ from interlock.resilience.balancer import HealthOf, ReplicaBalancer
 _rng = random.Random(0)
 
 
-def _random_order(self: ReplicaBalancer, replicas: Sequence[str], health_of: HealthOf) -> list[str]:
+def _random_order(
+    self: ReplicaBalancer, replicas: Sequence[str], health_of: HealthOf, concurrency: object = None
+) -> list[str]:
     order = list(replicas)
     _rng.shuffle(order)
     return order
