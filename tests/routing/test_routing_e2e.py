@@ -111,6 +111,7 @@ def test_route_dry_run_cli_explains_every_candidate(config, tmp_path: Path) -> N
     record = json.loads(run.stdout)
     assert record["chosen"] == "frontier"
     assert record["features"]["category"] == "multi_step_reasoning"
+    assert record["features"]["evidence"]  # the classifier's strongest features, for the explanation
     dropped = {c["model"]: c["reason"] for c in record["candidates"] if not c["kept"]}
     assert "below required" in dropped["smollm2-135m-instruct"]
     assert record["baseline_model"] == "frontier" and len(record["config_hash"]) == 16

@@ -64,6 +64,9 @@ def route(
     if f is not None:
         console.print(f"[bold]features[/] category={f.category} (p={f.confidence:.2f}) difficulty={f.difficulty:.2f} "
                       f"prompt_tokens={f.prompt_tokens} output_tokens={f.output_tokens} needs={list(f.needs) or '-'}")
+        terms = list(dict.fromkeys(e.split(":", 1)[-1] for e in f.evidence))
+        if terms:
+            console.print(f"  classified on: {', '.join(terms)}")
     table = Table("model", "kept", "quality", "expected", "est. cost (USD)", "why")
     for v in decision.verdicts:
         table.add_row(v.model, "yes" if v.kept else "no", _num(v.quality), _num(v.expected_quality),

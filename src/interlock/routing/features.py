@@ -28,6 +28,7 @@ class Features:
     output_tokens: int
     needs: tuple[str, ...] = ()
     top_categories: tuple[tuple[str, float], ...] = field(default=())
+    evidence: tuple[str, ...] = ()  # the classifier's strongest features for the category (explanations)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -38,6 +39,7 @@ class Features:
             "output_tokens": self.output_tokens,
             "needs": list(self.needs),
             "top_categories": [[c, round(p, 3)] for c, p in self.top_categories],
+            "evidence": list(self.evidence),
         }
 
 
@@ -64,4 +66,5 @@ def extract_features(req: ChatCompletionRequest, classifier: Classifier, default
         output_tokens=req.output_limit or default_output_tokens,
         needs=request_needs(req),
         top_categories=tuple(top),
+        evidence=tuple(str(getattr(f, "feature", f)) for f in getattr(result, "top_features", ())[:5]),
     )
