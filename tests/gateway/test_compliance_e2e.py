@@ -161,3 +161,16 @@ def test_audit_log_records_every_request_and_detects_tampering(gateway, tmp_path
     run = subprocess.run([sys.executable, "-m", "interlock.cli.main", "audit", "verify", "--path", str(copy)],
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 1 and "seq=2" in run.stderr
+
+
+def test_embeddings_follow_the_same_compliance_rules(gateway, external) -> None:
+    url, _ = gateway
+    upstream, _ = external
+    refused = httpx.post(url + "/v1/embeddings", timeout=30, json={"model": "outside", "input": [PHI]})
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "no_compliant_model"
+    # personal data may only go out redacted, and a redacted text embeds as another text: refused too
+    assert httpx.post(url + "/v1/embeddings", json={"model": "outside", "input": EMAIL}).status_code == 403
+    assert "84412907" not in _sent_to(upstream) and "jane.doe@example.org" not in _sent_to(upstream)
+    inside = httpx.post(url + "/v1/embeddings", timeout=30, json={"model": "inside", "input": [PHI]})
+    assert inside.status_code == 200 and inside.headers["x-interlock-deployment"] == "inside"
+    assert "x-interlock-cost-usd" in inside.headers

@@ -8,12 +8,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from interlock.api.body import read_json
-from interlock.api.rendering import EventStreamResponse, json_response, openai_error, served_by, sse_openai
+from interlock.api.rendering import EventStreamResponse, json_response, openai_error, sse_openai
 from interlock.api.state import AppState
-from interlock.errors import InterlockError, InvalidRequest, UnsupportedParameter
+from interlock.errors import InterlockError, InvalidRequest
 from interlock.gateway.results import Hints
 from interlock.observability.record import RequestRecord
-from interlock.providers.base import EmbeddingProvider
 from interlock.wire.openai_chat import parse_chat_request
 
 
@@ -85,24 +84,14 @@ async def embeddings(request: Request) -> Response:
     rec = RequestRecord(request_id=request.state.request_id, endpoint="embeddings")
     try:
         caller = await gateway.identify(presented_key(request))
-        rec.key_id, rec.team = caller.key_id, caller.team
         body = await read_json(request, gateway.runtime.config.server.max_body_bytes)
         model_name, payload = _parse_embeddings(body)
-        rec.requested_model = model_name
-        state.runtime.metering.check_model(caller, model_name)
-        model = state.runtime.catalog.resolve(model_name)
-        deployment = next((d for d in model.deployments if d.capabilities.embeddings), None)
-        provider = state.runtime.providers.get(deployment.name) if deployment else None
-        if deployment is None or not isinstance(provider, EmbeddingProvider):
-            raise UnsupportedParameter(f"The model {model_name!r} does not serve embeddings.", param="model")
-        rec.model, rec.deployment = deployment.model, deployment.name
-        result = await provider.embed(payload, rec.request_id)
-        result["model"] = deployment.model
+        result, served = await gateway.embed(model_name, payload, rec, caller)
     except InterlockError as exc:
         gateway.record(rec, exc)
         return openai_error(exc)
     gateway.record(rec)
-    return json_response(result, headers=served_by(deployment.model, deployment.name))
+    return json_response(result, headers=served.headers())
 
 
 def _parse_embeddings(body: Any) -> tuple[str, dict[str, Any]]:

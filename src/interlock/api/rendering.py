@@ -28,10 +28,6 @@ def anthropic_error(exc: InterlockError, headers: dict[str, str] | None = None) 
     return json_response(exc.to_anthropic(), exc.status, {**exc.headers(), **(headers or {})})
 
 
-def served_by(model: str, deployment: str) -> dict[str, str]:
-    return {"x-interlock-model": model, "x-interlock-deployment": deployment}
-
-
 class EventStreamResponse(StreamingResponse):
     """A streaming response that stops its body as soon as the client disconnects, as Starlette's does.
 

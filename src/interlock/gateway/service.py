@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from interlock.errors import InterlockError
+from interlock.errors import InterlockError, UnsupportedParameter
 from interlock.gateway.capabilities import check_supported, unmet_needs
 from interlock.gateway.compliance_gate import Assessment
 from interlock.gateway.metering import Admission, Caller
@@ -19,9 +19,9 @@ from interlock.gateway.runtime import Runtime
 from interlock.gateway.versioning import Target
 from interlock.observability.logging import log_request
 from interlock.observability.record import RequestRecord
-from interlock.providers.base import ChatRequest, Usage
-from interlock.resilience import BreakerState, FallbackChain
-from interlock.routing.decision import Decision
+from interlock.providers.base import ChatRequest, EmbeddingProvider, Usage
+from interlock.resilience import AttemptReport, BreakerState, FallbackChain
+from interlock.routing.decision import Decision, direct_decision
 from interlock.routing.tokens import count_messages, count_text
 from interlock.versions.results import completion_text
 from interlock.versions.shadow import ShadowTicket
@@ -48,14 +48,17 @@ class Gateway:
     async def identify(self, presented: str | None) -> Caller:
         return await self.runtime.metering.identify(presented)
 
-    def _filter(self, assessment: Assessment | None, health: bool) -> Any:
-        """Why routing must skip a deployment: compliance, a sunset version, or (``health``) an open breaker."""
+    def _filter(self, assessment: Assessment | None, health: bool, dropped: set[str] | None = None) -> Any:
+        """Why routing must skip a deployment: compliance, a sunset version, or (``health``) an open
+        breaker; deployments skipped for health alone are noted in ``dropped``."""
         versions, resilience = self.runtime.versions, self.runtime.resilience
 
         def reason(d: Any) -> str | None:
             why = (assessment.reason(d) if assessment else None) or versions.sunset_reason(d)
             if why is None and health and resilience.breaker(d.name).state is BreakerState.OPEN:
                 why = "unhealthy: circuit open"
+                if dropped is not None:
+                    dropped.add(d.name)
             return why
 
         return reason
@@ -78,12 +81,15 @@ class Gateway:
                 raise assessment.decision.refusal()  # nothing this request may use could serve it
         permits = assessment.permits if assessment is not None else (lambda _name: True)
         fallbacks = target.fallbacks if target is not None else ()
+        unhealthy: set[str] = set()
         try:
-            decision = router.decide(req, hints.route, self._filter(assessment, health=True), self._latency,
+            decision = router.decide(req, hints.route, self._filter(assessment, True, unhealthy), self._latency,
                                      direct=direct, fallbacks=fallbacks)
         except InterlockError:
-            # every candidate is unhealthy: rank them anyway; the chain's breakers decide what is tried
-            decision = router.decide(req, hints.route, self._filter(assessment, health=False), self._latency,
+            if not unhealthy:
+                raise  # the request itself cannot be served: no second try
+            # only unhealthy candidates could serve it: rank them anyway; the breakers decide what is tried
+            decision = router.decide(req, hints.route, self._filter(assessment, False), self._latency,
                                      direct=direct, fallbacks=fallbacks)
         tiers = [[d.name for d in v.deployments if not unmet_needs(req, d) and permits(d.name)] for v in decision.ranked]
         tiers = [t for t in tiers if t]
@@ -232,6 +238,38 @@ class Gateway:
                 rec.completion_text = text
             await self._settle(plan, served, rec, text)
 
+    async def embed(self, model_name: str, payload: JSON, rec: RequestRecord, caller: Caller) -> tuple[JSON, Served]:
+        """Embeddings: the same key, compliance and accounting rules as chat, on an embeddings deployment.
+
+        Redaction is no answer here (a vector of a redacted text is another vector), so only
+        deployments compliance allows without redaction are candidates.
+        """
+        rt = self.runtime
+        rec.requested_model, rec.config_hash = model_name, rt.config_hash
+        rec.key_id, rec.team = caller.key_id, caller.team
+        rt.metering.check_model(caller, model_name)
+        assessment = self._assess(ChatRequest(body=payload, request_id=rec.request_id), rec, caller)
+        model = rt.catalog.resolve(model_name)
+        serving = [d for d in model.deployments if d.capabilities.embeddings and isinstance(
+            rt.providers.get(d.name), EmbeddingProvider)]
+        if not serving:
+            raise UnsupportedParameter(f"The model {model_name!r} does not serve embeddings.", param="model")
+        usable = [d for d in serving if assessment.permits(d.name) and not (
+            assessment.decision and assessment.decision.verdict(d.name).redact_classes)]
+        if not usable:
+            assert assessment.decision is not None
+            raise assessment.decision.refusal()
+        deployment = usable[0]
+        rec.model, rec.deployment, rec.model_version = deployment.model, deployment.name, deployment.version
+        provider = rt.providers[deployment.name]
+        assert isinstance(provider, EmbeddingProvider)
+        result = await provider.embed(payload, rec.request_id)
+        result["model"] = deployment.model
+        rec.usage = Usage.from_openai(result.get("usage"))
+        cost = rt.metering.price(deployment.name, rec.usage)
+        rec.cost_usd, rec.baseline_cost_usd = cost.cost_usd, cost.baseline_cost_usd
+        return result, Served(deployment, direct_decision(model), AttemptReport(planned=[deployment.name]), cost)
+
     def record(self, rec: RequestRecord, error: InterlockError | None = None, status: int | None = None) -> None:
         """Emit the finished request to metrics, the request log, the ledger and the audit log."""
         if error is not None:
@@ -244,7 +282,7 @@ class Gateway:
         self.runtime.metrics.observe(rec)
         log_request(rec, self.runtime.config.server.log_prompts)
         self.runtime.metering.record(rec)
-        if rec.endpoint in ("chat", "messages") and rec.requested_model:
+        if rec.requested_model:
             # the deployment the request was sent to (served or failed); None when it was refused
             self.runtime.compliance.record(rec.compliance, request_id=rec.request_id, config_hash=rec.config_hash,
                                            deployment=rec.deployment or None, key_id=rec.key_id, team=rec.team)
