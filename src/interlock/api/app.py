@@ -70,7 +70,12 @@ def build_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await runtime.start(say)
+        try:
+            await runtime.start(say)
+        except (OSError, ValueError) as exc:  # weights missing or not matching their pin, a bad database URL
+            say(f"cannot start: {exc}")
+            await runtime.aclose()
+            raise
         if config_path is not None:
             state.reloader = _reloader(state, Path(config_path))
         if ready_message:

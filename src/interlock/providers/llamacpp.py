@@ -32,7 +32,7 @@ _PASSTHROUGH = ("temperature", "top_p", "stop", "seed", "presence_penalty", "fre
 _DONE = object()
 
 
-class WeightDigestMismatch(Exception):
+class WeightDigestMismatch(ValueError):
     def __init__(self, path: Path, expected: str, actual: str) -> None:
         super().__init__(f"weight file {path} has SHA-256 {actual}, expected {expected}; refusing to load it")
 
