@@ -1,4 +1,4 @@
-"""The examples in docs/evaluation.md are real: the suite example loads, the policy example parses."""
+"""The examples in the docs are real: the suite example loads, the policy example validates."""
 
 import re
 from pathlib import Path
@@ -7,11 +7,12 @@ import yaml
 
 from interlock.evaluation import parse_suite
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "evaluation.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+DOC = DOCS / "evaluation.md"
 
 
-def blocks(language):
-    return re.findall(rf"```{language}\n(.*?)```", DOC.read_text(encoding="utf-8"), re.DOTALL)
+def blocks(language, doc=DOC):
+    return re.findall(rf"```{language}\n(.*?)```", doc.read_text(encoding="utf-8"), re.DOTALL)
 
 
 def test_suite_example_loads():
@@ -23,8 +24,14 @@ def test_suite_example_loads():
 
 
 def test_yaml_examples_parse():
-    header, policy = (yaml.safe_load(block) for block in blocks("yaml"))
+    [header] = (yaml.safe_load(block) for block in blocks("yaml"))
     assert header["items"] == "support-triage.jsonl"
-    assert policy["kind"] == "interlock.quality_table" and set(policy["routes"]) <= set(
-        policy["quality"]["smollm2-135m"]
-    )
+
+
+def test_the_routing_policy_example_is_a_valid_policy():
+    from interlock.routing.policy_file import RoutingPolicy
+
+    policy, config = (yaml.safe_load(block) for block in blocks("yaml", DOCS / "routing.md"))
+    assert set(config["routing"]) == {"policy", "seed"}
+    parsed = RoutingPolicy.model_validate(policy)
+    assert parsed.tasks["claims_triage"].rule == "mix"

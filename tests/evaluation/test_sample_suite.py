@@ -19,7 +19,7 @@ def suite():
 
 
 def test_size_and_categories(suite):
-    counts = Counter(item.category.value for item in suite.items)
+    counts = Counter(item.category for item in suite.items)
     assert 60 <= len(suite.items) <= 100
     assert set(counts) == {
         "extraction",

@@ -1,5 +1,6 @@
 """The evaluation report in a real browser: headless Chromium opens the file, every plot decodes and
-paints, the per-category table is there, nothing is fetched, and a full-page screenshot is saved.
+paints, the per-task sections, the method section and the per-category table are there, nothing is
+fetched, nothing is logged as an error, and a full-page screenshot is saved.
 
 Chromium is driven over its DevTools protocol on a loopback websocket: no WebDriver, no downloaded
 browser, and the protocol's network events show every request the page makes.
@@ -26,8 +27,9 @@ from PIL import Image
 from services import in_ci
 from websockets.sync.client import ClientConnection, connect
 
-from interlock.evaluation import ItemResult, Results, ResultsHeader
+from interlock.evaluation import Results
 from interlock.reports import ReportOptions, build_evaluation_report
+from reports.sample_results import build_results
 
 WAIT_S = 30.0  # bound on any single wait: browser start, a command, the page load
 VIEWPORT = {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False}
@@ -54,24 +56,18 @@ QUALITY = {
 }
 COST_USD = {"frontier-large": 0.012, "open-mid": 0.0009, "open-small": 0.0002}
 LATENCY_MS = {"frontier-large": 900.0, "open-mid": 420.0, "open-small": 150.0}
-CHARTS = ["quality-chart", "pareto-chart", "latency-chart"]
+TASKS = ["extraction", "classification", "customer_support"]
+CHARTS = [
+    "pareto-chart",
+    "savings-chart",
+    "latency-chart",
+    *(f"task-{task.replace('_', '-')}-{kind}" for task in TASKS for kind in ("pareto", "savings")),
+    "quality-chart",
+]
 
 
 def results() -> Results:
-    items = [
-        ItemResult(
-            item_id=f"{category}-{i}",
-            model=model,
-            category=category,
-            score=1.0 if i < round(quality * 20) else 0.0,
-            cost_usd=COST_USD[model],
-            latency_ms=LATENCY_MS[model] * (1 + i / 40),
-        )
-        for model, by_category in QUALITY.items()
-        for category, quality in by_category.items()
-        for i in range(20)
-    ]
-    return Results(header=ResultsHeader(suite="browser-check", models=list(QUALITY)), items=items)
+    return build_results(QUALITY, COST_USD, latency_ms=LATENCY_MS, suite="browser-check")
 
 
 class DevTools:
@@ -167,12 +163,23 @@ PAGE_STATE = """(async () => {
   };
   const table = document.getElementById("quality-by-category");
   const text = (cell) => cell.textContent.trim();
+  const section = (element) => ({id: element.id, heading: text(element.querySelector("h2, h3")),
+                                 height: box(element).height});
+  const method = document.getElementById("method");
   return {
     images: images.map((image, i) => ({figure: image.closest("figure")?.id, decoded: decoded[i],
                                         naturalWidth: image.naturalWidth, naturalHeight: image.naturalHeight,
                                         box: box(image)})),
     table: table && {box: box(table), header: [...table.tHead.rows[0].cells].map(text),
                      rows: [...table.tBodies[0].rows].map((row) => [...row.cells].map(text))},
+    sections: [...document.querySelectorAll("section")].map(section),
+    tasks: [...document.querySelectorAll("#per-task > section")].map((task) => ({
+      id: task.id, figures: [...task.querySelectorAll("figure")].map((figure) => figure.id),
+      tables: [...task.querySelectorAll("table")].map((t) => t.id)})),
+    method: method && {items: method.querySelectorAll("li").length, text: method.textContent},
+    warnings: document.querySelectorAll(".warning").length,
+    notes: [...document.querySelectorAll(".no-chart")].map(text),
+    headline: text(document.getElementById("substitution")),
     references: [...document.querySelectorAll("[src], [href]")]
       .map((element) => element.getAttribute("src") ?? element.getAttribute("href")),
   };
@@ -187,7 +194,7 @@ def test_report_renders_in_headless_chromium(chromium: DevTools, tmp_path: Path)
 
     target = chromium.send("Target.createTarget", {"url": "about:blank"})["targetId"]
     page = chromium.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-    for domain in ("Page", "Network", "Log"):
+    for domain in ("Page", "Network", "Log", "Runtime"):
         chromium.send(f"{domain}.enable", session=page)
     chromium.send("Emulation.setDeviceMetricsOverride", VIEWPORT, page)
     navigation = chromium.send("Page.navigate", {"url": html_path.as_uri()}, page)
@@ -195,12 +202,36 @@ def test_report_renders_in_headless_chromium(chromium: DevTools, tmp_path: Path)
     chromium.wait_for("Page.loadEventFired", page)
     state = chromium.evaluate(PAGE_STATE, page)
 
-    # The plots: all three present, decoded, and laid out at a visible size.
+    # The plots: every chart present, decoded, and laid out at a visible size; no chart replaced by a note.
     assert [image["figure"] for image in state["images"]] == CHARTS
+    assert state["notes"] == [] and state["warnings"] == 0
     for image in state["images"]:
         assert image["decoded"], f"{image['figure']} could not be decoded"
         assert image["naturalWidth"] > 100 and image["naturalHeight"] > 100, image
         assert image["box"]["width"] > 100 and image["box"]["height"] > 100, image
+
+    # The parts, in reading order, each laid out; one section per task with its two charts and tables.
+    assert [section["id"] for section in state["sections"] if not section["id"].startswith("task-")] == [
+        "overview",
+        "per-task",
+        "quality",
+        "comparisons",
+        "routes-section",
+        "method",
+    ]
+    assert all(section["height"] > 0 for section in state["sections"])
+    assert state["tasks"] == [
+        {
+            "id": f"task-{task.replace('_', '-')}",
+            "figures": [f"task-{task.replace('_', '-')}-{kind}" for kind in ("pareto", "savings")],
+            "tables": [f"task-{task.replace('_', '-')}-{kind}" for kind in ("models", "floors")],
+        }
+        for task in TASKS
+    ]
+    assert state["headline"].startswith("At a quality floor of 95% of frontier-large's quality")
+    method = state["method"]
+    assert method is not None and method["items"] >= 5
+    assert all(word in method["text"] for word in ("Quality:", "Cost:", "Quality floor:", "Limits:"))
 
     # The per-category table: one column per model, one row per category, a quality with its interval in each.
     table = state["table"]
@@ -217,10 +248,19 @@ def test_report_renders_in_headless_chromium(chromium: DevTools, tmp_path: Path)
         if event.get("method") == "Network.requestWillBeSent" and event.get("sessionId") == page
     ]
     assert [url for url in requested if not url.startswith("data:")] == [html_path.as_uri()]
+    # No errors from the browser (Log) or the page's console and scripts (Runtime).
     errors = [
-        event["params"]["entry"]
+        event["params"]
         for event in chromium.events
-        if event.get("method") == "Log.entryAdded" and event["params"]["entry"]["level"] == "error"
+        if event.get("sessionId") == page
+        and (
+            (event.get("method") == "Log.entryAdded" and event["params"]["entry"]["level"] == "error")
+            or (
+                event.get("method") == "Runtime.consoleAPICalled"
+                and event["params"]["type"] in ("error", "assert")
+            )
+            or event.get("method") == "Runtime.exceptionThrown"
+        )
     ]
     assert errors == []
 

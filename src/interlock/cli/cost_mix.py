@@ -55,7 +55,7 @@ class CategoryLoad(_Strict):
     completion_tokens: int = Field(ge=0)
     cached_tokens: int = Field(0, ge=0, description="part of prompt_tokens read from the prompt cache")
     difficulty: float = Field(
-        0.0, ge=0, le=1, description="as the classifier scores it; raises the quality bar"
+        0.0, ge=0, le=1, description="ignored: kept so older mix files load (routing no longer uses difficulty)"
     )
     model: str | None = Field(
         None, description="serve this category with this model instead of asking the policy"
@@ -290,7 +290,7 @@ def route_mix(loaded: LoadedConfig, priced: PricedModels, mix: MixFile) -> dict[
         features = Features(
             category=name,
             confidence=1.0,
-            difficulty=load.difficulty,
+            difficulty=None,
             prompt_tokens=load.prompt_tokens,
             output_tokens=load.completion_tokens,
         )

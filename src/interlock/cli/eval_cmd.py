@@ -27,7 +27,7 @@ from interlock.storage.database import default_sqlite_path
 
 if TYPE_CHECKING:
     from interlock.evaluation import Results, Suite
-    from interlock.reports.evaluation_report import TableCell
+    from interlock.reports.blocks import TableCell
 
 # The evaluation and report packages (numpy, matplotlib) are imported where used, so that every
 # other command starts without them.
@@ -96,7 +96,7 @@ def _load_suite_or_exit(path: Path) -> Suite:
 
 
 def _rich(cell: TableCell) -> str:
-    from interlock.reports.evaluation_report import Strong
+    from interlock.reports.blocks import Strong
 
     return f"[bold]{escape(cell.text)}[/]" if isinstance(cell, Strong) else escape(cell)
 
@@ -104,7 +104,7 @@ def _rich(cell: TableCell) -> str:
 def print_summary(results: Results, out: Console) -> None:
     """One column per model: quality per category, then overall quality, failures, cost and latency."""
     from interlock.evaluation.stats import summarize
-    from interlock.reports.evaluation_report import MODEL_HEADERS, category_rows, model_rows
+    from interlock.reports.tables import MODEL_HEADERS, category_rows, model_rows
 
     summary = summarize(results)
     table = Table(title="Quality per category (mean score [95% interval]), then per model")

@@ -10,7 +10,9 @@ from interlock.cli.config_cmd import config_app
 from interlock.cli.costs_cmd import costs_app
 from interlock.cli.eval_cmd import evaluate
 from interlock.cli.keys import keys_app
-from interlock.cli.report_cmd import calibrate_command, report_app
+from interlock.cli.calibrate_cmd import calibrate_command
+from interlock.cli.policy_cmd import policy_app
+from interlock.cli.report_cmd import report_app
 from interlock.cli.route_cmd import route
 from interlock.cli.serve_cmd import serve
 from interlock.cli.spend_cmd import spend
@@ -26,6 +28,7 @@ app.add_typer(config_app, name="config")
 app.add_typer(keys_app, name="keys")
 app.add_typer(costs_app, name="costs")
 app.add_typer(report_app, name="report")
+app.add_typer(policy_app, name="policy")
 app.add_typer(audit_app, name="audit")
 app.add_typer(versions_app, name="versions")
 add_config_commands(config_app)

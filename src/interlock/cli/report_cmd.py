@@ -1,4 +1,4 @@
-"""``interlock report eval`` and ``interlock calibrate``: from a results file to the report and the policy.
+"""``interlock report eval``, and the options it shares with ``interlock calibrate`` (``calibrate_cmd.py``).
 
 Both weigh categories by a traffic mix: the suite's own, a JSON file (``--mix``), or the usage
 ledger's requests per category (``--mix-from-ledger``), which also gives the monthly volume.
@@ -15,7 +15,6 @@ import typer
 import yaml
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from interlock.catalog.catalog import Catalog
 from interlock.cli.loading import load_or_exit
@@ -24,8 +23,7 @@ from interlock.storage.database import ENV_DB_URL, default_sqlite_path, is_postg
 from interlock.storage.ledger import DAYS_PER_MONTH, SqlLedgerStore, monthly_projection
 
 if TYPE_CHECKING:
-    from interlock.evaluation import Calibration, Results
-    from interlock.reports import ReportOptions
+    from interlock.evaluation import Results
 
 # The evaluation and report packages (numpy, matplotlib) are imported where used, so that the
 # other commands start without them.
@@ -203,10 +201,13 @@ def report_eval(
 ) -> None:
     """Write the self-contained HTML report and its Markdown summary from a results file."""
     from interlock.reports import ReportOptions, build_evaluation_report
-    from interlock.reports.evaluation_report import substitution_line
 
     check_target(target)
     results = read_results(results_path)
+    if baseline is not None and baseline not in results.models:
+        raise typer.BadParameter(
+            f"{baseline!r} is not among the evaluated models ({', '.join(results.models)})", param_hint="--baseline"
+        )
     traffic = traffic_mix(mix, from_ledger, db, config)
     note_uncovered(traffic, results)
     options = ReportOptions(
@@ -217,88 +218,9 @@ def report_eval(
         baseline=baseline,
         requests_per_month=requests_per_month or traffic.requests_per_month,
     )
-    try:
-        report = build_evaluation_report(results, options)
-        headline = substitution_line(_calibrate(results, options), options)
-    except ValueError as exc:
-        _err.print(f"[bold red]{escape(str(exc))}[/]", highlight=False)
-        raise typer.Exit(code=1) from None
+    # Input calibration cannot use (no scored item, a mix on no evaluated task) becomes a note in the
+    # report, which is still worth writing: the quality tables and charts stand on their own.
+    report = build_evaluation_report(results, options)
     html_path, markdown_path = report.write(out)
-    console.print(headline, markup=False, highlight=False)
+    console.print(report.headline, markup=False, highlight=False)
     console.print(f"wrote {html_path} and {markdown_path}")
-
-
-def _calibrate(results: Results, options: ReportOptions) -> Calibration:
-    from interlock.evaluation import calibrate
-
-    return calibrate(
-        results, options.target, mix=options.mix, baseline=options.baseline, open_models=options.open_models
-    )
-
-
-def _money(value: float | None) -> str:
-    """``$2.00``, ``$0.36``, ``$0.0004``: cents, more digits only when the value is below a cent."""
-    if value is None:
-        return "unknown"
-    return f"${value:,.2f}" if value >= 0.01 or value == 0 else "$" + f"{value:.6f}".rstrip("0")
-
-
-def print_calibration(calibration: Calibration, traffic: TrafficMix, requests_per_month: float | None,
-                      named_baseline: bool) -> None:
-    table = Table(title=f"Routes at {calibration.target:.0%} of the best model's quality")
-    for k, column in enumerate(("category", "route", "quality", "best", "$ / 1k", "traffic")):
-        table.add_column(column, overflow="fold", no_wrap=k != 1)  # a long model name folds, never cut
-    for category, route in calibration.routes.items():
-        share = f"{calibration.mix[category]:.0%}" if category in calibration.mix else "-"
-        table.add_row(category.replace("_", " "), escape(route.model), f"{route.quality:.2f}",
-                      f"{route.best_quality:.2f}", _money(route.cost_per_1k_usd), share)
-    console.print(table)
-    baseline = next(iter(calibration.routes.values())).baseline_model
-    against = f"sending everything to {baseline}" + ("" if named_baseline else " (all-frontier)")
-    console.print(f"Expected, weighted by {traffic.source}:", highlight=False)
-    console.print(f"  cost per 1,000 requests {_money(calibration.expected_cost_per_1k_usd)} against "
-                  f"{_money(calibration.baseline_cost_per_1k_usd)} {against}", highlight=False)
-    if calibration.savings_fraction is not None:
-        console.print(f"  savings {calibration.savings_fraction:.1%} of that spend")
-    else:
-        console.print("  savings unknown: a cost is unknown, or the baseline costs nothing")
-    if calibration.quality_fraction is not None:
-        console.print(f"  quality {calibration.quality_fraction:.1%} of {baseline}'s")
-    if calibration.open_share is not None and calibration.open_models:
-        console.print(f"  open models ({', '.join(sorted(calibration.open_models))}) take "
-                      f"{calibration.open_share:.0%} of the traffic")
-    monthly = calibration.monthly_savings_usd(requests_per_month) if requests_per_month else None
-    if monthly is not None and requests_per_month:
-        console.print(f"  about ${monthly:,.0f} saved a month at {requests_per_month:,.0f} requests")
-
-
-def calibrate_command(
-    results_path: ResultsArg,
-    target: TargetOption = 0.95,
-    out: Annotated[Path, typer.Option("--out", "-o", help="policy file (YAML)")] = POLICY,
-    mix: MixOption = None,
-    from_ledger: LedgerMixOption = False,
-    db: DbOption = None,
-    requests_per_month: VolumeOption = None,
-    open_models: OpenOption = None,
-    config: ConfigOption = None,
-    baseline: BaselineOption = None,
-) -> None:
-    """Write the per-category quality table routing reads; print expected savings and quality."""
-    from interlock.evaluation import calibrate
-
-    check_target(target)
-    results = read_results(results_path)
-    traffic = traffic_mix(mix, from_ledger, db, config)
-    note_uncovered(traffic, results)
-    opens = open_models_for(results, open_models, config)
-    try:
-        calibration = calibrate(results, target, mix=traffic.weights, baseline=baseline, open_models=opens)
-    except ValueError as exc:
-        _err.print(f"[bold red]{escape(str(exc))}[/]", highlight=False)
-        raise typer.Exit(code=1) from None
-    calibration.write(out)
-    volume = requests_per_month or traffic.requests_per_month
-    print_calibration(calibration, traffic, volume, named_baseline=baseline is not None)
-    console.print(f"wrote {out}; to route with it, set in the gateway config:")
-    console.print(f"  routing:\n    quality_table: {out.resolve()}", highlight=False, markup=False)

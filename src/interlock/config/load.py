@@ -29,8 +29,36 @@ class ConfigError(Exception):
 @dataclass(frozen=True)
 class LoadedConfig:
     config: GatewayConfig
-    hash: str
+    hash: str  # covers the routing policy file too: a decision traces to the policy that made it
     source: str
+    policy: Any = None  # the validated ``routing.policy`` (a ``LoadedPolicy``), when one is set
+
+
+def policy_path(config: GatewayConfig, source: str) -> Path | None:
+    """``routing.policy``, relative to the config file's folder."""
+    if config.routing.policy is None:
+        return None
+    path = Path(config.routing.policy).expanduser()
+    return path if path.is_absolute() or source.startswith("<") else Path(source).parent / path
+
+
+def _with_policy(config: GatewayConfig, source: str) -> LoadedConfig:
+    # routing.policy_file reads ConfigError from this module, so it is imported here, not at the top
+    from interlock.routing.policy_file import load_policy
+
+    path = policy_path(config, source)
+    if path is None:
+        return LoadedConfig(config=config, hash=canonical_hash(config), source=source)
+    try:
+        loaded = load_policy(path)
+    except ConfigError as exc:
+        raise ConfigError(source, [f"routing.policy: {p}" for p in [f"{exc.source}:"] + exc.problems]) from None
+    missing = sorted(loaded.policy.models - {d.model for d in config.deployments} - {a.name for a in config.aliases})
+    if missing:
+        raise ConfigError(source, [f"routing.policy: {path} routes to models this config does not serve: "
+                                   f"{', '.join(missing)} (add deployments for them, or recalibrate on these models)"])
+    digest = hashlib.sha256(f"{canonical_hash(config)}:{loaded.sha256}".encode()).hexdigest()[:16]
+    return LoadedConfig(config=config, hash=digest, source=source, policy=loaded)
 
 
 def format_path(loc: tuple[Any, ...]) -> str:
@@ -92,7 +120,7 @@ def parse_config(text: str, source: str = "<config>") -> LoadedConfig:
             msg = err["msg"].removeprefix("Value error, ")
             problems.append(f"{where}{format_path(loc)}: {msg}")
         raise ConfigError(source, problems) from None
-    return LoadedConfig(config=config, hash=canonical_hash(config), source=source)
+    return _with_policy(config, source)
 
 
 def load_config(path: str | Path) -> LoadedConfig:
@@ -105,4 +133,4 @@ def load_config(path: str | Path) -> LoadedConfig:
 
 
 def config_from_object(config: GatewayConfig, source: str) -> LoadedConfig:
-    return LoadedConfig(config=config, hash=canonical_hash(config), source=source)
+    return _with_policy(config, source)

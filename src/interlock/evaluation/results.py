@@ -6,6 +6,7 @@ The file's first line is ``{"results": {...}}`` (suite, models, when); each furt
 
 from __future__ import annotations
 
+import gzip
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +21,9 @@ class ItemResult(BaseModel):
     item_id: str
     model: str
     category: str
+    messages: list[dict[str, str]] | None = Field(
+        default=None, description="the prompt as sent; calibration trains the task classifier and routers on it"
+    )
     model_version: str | None = None
     output: str | None = None
     score: float | None = Field(default=None, ge=0.0, le=1.0)
@@ -72,7 +76,7 @@ class Results(BaseModel):
     def from_jsonl(cls, text: str, source: str = "<results>") -> Results:
         header: ResultsHeader | None = None
         items: list[ItemResult] = []
-        for number, raw in enumerate(text.splitlines(), start=1):
+        for number, raw in enumerate(text.split("\n"), start=1):  # JSONL lines end at \n only: a U+2028 is data
             if not raw.strip():
                 continue
             try:
@@ -93,8 +97,13 @@ class Results(BaseModel):
 
     @classmethod
     def read_jsonl(cls, path: str | Path) -> Results:
+        """Read a results file; ``.gz`` files are decompressed."""
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            raw = Path(path).read_bytes()
         except OSError as exc:
             raise ResultsFileError(f"{path}: cannot read: {exc.strerror}") from None
+        try:
+            text = (gzip.decompress(raw) if str(path).endswith(".gz") else raw).decode("utf-8")
+        except (OSError, EOFError, UnicodeDecodeError) as exc:
+            raise ResultsFileError(f"{path}: not a UTF-8 (or gzip-compressed) JSONL file: {exc}") from None
         return cls.from_jsonl(text, str(path))

@@ -88,7 +88,8 @@ class SuiteRun:
                 return ItemResult(
                     item_id=item.id,
                     model=model,
-                    category=item.category.value,
+                    category=item.category,
+                    messages=[dict(m) for m in item.messages],
                     error=f"{exc} (after {exc.attempts} attempt{'s' * (exc.attempts > 1)})",
                 )
             self.cache.put_completion(item.id, model, item.prompt_hash, completion)
@@ -98,7 +99,8 @@ class SuiteRun:
         return ItemResult(
             item_id=item.id,
             model=model,
-            category=item.category.value,
+            category=item.category,
+            messages=[dict(m) for m in item.messages],
             model_version=completion.model_version,
             output=completion.text,
             score=score.value if score is not None else None,

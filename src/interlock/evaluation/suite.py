@@ -11,9 +11,9 @@ import hashlib
 import json
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 
 class TaskCategory(StrEnum):
@@ -29,6 +29,17 @@ class TaskCategory(StrEnum):
     CURRENT_KNOWLEDGE = "current_knowledge"
 
 
+# Any task label a customer uses (``claims_triage``, ``mmlu.law``); the generic ``TaskCategory`` names
+# are what the shipped request classifier predicts, and the default for users without a suite.
+TaskLabel = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}$"),
+    Field(description="the task this item belongs to: your own label, or one of interlock's generic categories "
+          "(extraction, classification, summarization, code, customer_support, document_analysis, translation, "
+          "general_chat, multi_step_reasoning, current_knowledge)"),
+]
+
+
 class Message(BaseModel):
     """One OpenAI-format chat message (text content only)."""
 
@@ -42,7 +53,7 @@ class SuiteDefaults(BaseModel):
     """Values an item inherits when it does not set them itself."""
 
     model_config = ConfigDict(extra="forbid")
-    category: TaskCategory | None = None
+    category: TaskLabel | None = None
     scorer: str | None = None
     scorer_options: dict[str, Any] = Field(default_factory=dict)
     max_tokens: int | None = Field(default=None, ge=1, le=65536)
@@ -66,7 +77,7 @@ class ItemSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str = Field(min_length=1, max_length=200)
     messages: list[Message] = Field(min_length=1)
-    category: TaskCategory | None = None
+    category: TaskLabel | None = None
     expected: Any = None
     scorer: str | None = None
     scorer_options: dict[str, Any] | None = None
@@ -81,7 +92,7 @@ class SuiteItem:
 
     id: str
     messages: tuple[dict[str, str], ...]
-    category: TaskCategory
+    category: str
     expected: Any
     scorer: str
     options: BaseModel
@@ -128,8 +139,10 @@ class Suite:
     items: tuple[SuiteItem, ...]
 
     @property
-    def categories(self) -> list[TaskCategory]:
-        return sorted({item.category for item in self.items}, key=list(TaskCategory).index)
+    def categories(self) -> list[str]:
+        from interlock.evaluation.stats import category_order
+
+        return category_order(item.category for item in self.items)
 
     def item(self, item_id: str) -> SuiteItem:
         for item in self.items:

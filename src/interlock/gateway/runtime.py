@@ -24,7 +24,6 @@ from interlock.providers.registry import build_provider
 from interlock.resilience import DeploymentRegistry, TimeoutSettings
 from interlock.versions.reload import unchanged_deployments
 from interlock.routing.features import Classification, Classifier
-from interlock.routing.quality import load_quality_table
 from interlock.routing.router import Router
 
 log = logging.getLogger("interlock.runtime")
@@ -79,14 +78,8 @@ class Runtime:
         self.in_flight = 0
         self.classifier = classifier or (previous.classifier if previous else ShippedClassifier())
         self.prices = PriceBook(loaded.config, source=loaded.source)
-        self.router = Router(
-            self.catalog,
-            loaded.config.routing,
-            loaded.config.routes,
-            load_quality_table(loaded.config.routing.quality_table),
-            self.classifier,
-            lambda d, prompt, output: self.prices.max_cost(d.name, prompt, output),
-        )
+        self.router = Router.from_config(
+            loaded, self.classifier, lambda d, prompt, output: self.prices.max_cost(d.name, prompt, output))
         self.versions = Versions(loaded.config)
         self.shadows: ShadowRunner | None = None  # opened at start when an alias mirrors traffic
         self._metering: Metering | None = None

@@ -129,7 +129,10 @@ class Gateway:
         chain = rt.resilience.chain(tiers, latency_target_s=latency_target, allow=assessment.permits,
                                     wrap=assessment.wrap)
         if decision.features is not None:
-            rec.extra.update(route=decision.route, category=decision.features.category, decision=decision.reason)
+            rec.extra.update(route=decision.route, category=decision.features.category, decision=decision.reason,
+                             rule=decision.rule)
+            if decision.policy is not None:
+                rec.extra.update(policy=decision.policy["version"], picked=decision.policy["picked"])
             prompt_tokens = decision.features.prompt_tokens
         else:
             prompt_tokens = count_messages(req.messages) if rt.metering.needs_prompt_tokens(caller) else 0

@@ -56,6 +56,9 @@ class GatewayMetrics:
         )
         self.tokens = Counter("interlock_tokens", "Tokens processed", (*labels, "kind"), registry=self.registry)
         self.in_flight = Gauge("interlock_in_flight_requests", "Requests being served", registry=self.registry)
+        # rule: policy (a calibrated task route), uncovered (a task the policy has no data for), priors
+        self.routing = Counter("interlock_routing_decisions", "Routed requests by task and deciding rule",
+                               ("route", "category", "rule"), registry=self.registry)
         self._watched: dict[str, _SampleCollector] = {}
         # ``.labels()`` costs more than the update itself, so children are looked up once and kept.
         self._children: dict[tuple[Any, ...], Any] = {}
@@ -81,6 +84,9 @@ class GatewayMetrics:
     def observe(self, rec: RequestRecord) -> None:
         # Only catalog names become label values: a client-sent name that resolved to nothing is "-",
         # so clients cannot grow the series without bound.
+        rule = rec.extra.get("rule")
+        if rule is not None:  # categories come from the classifier's fixed label set: bounded
+            self._child(self.routing, rec.extra["route"], rec.extra["category"], rule).inc()
         model, dep = rec.model or "-", rec.deployment or "-"
         status, stream = str(rec.status), "true" if rec.stream else "false"
         if not rec.deployment:

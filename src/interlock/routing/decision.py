@@ -42,6 +42,10 @@ class Decision:
     required_quality: float | None = None
     baseline_model: str | None = None
     baseline_cost_usd: float | None = None
+    # which rule decided: "policy" (a calibrated task route), "uncovered" (a task the policy has no
+    # data for), "priors" (no policy: the shipped quality priors) or "direct" (a model asked by name)
+    rule: str = "direct"
+    policy: dict[str, Any] | None = None  # the policy's version and hash, the task route, the draw
 
     @property
     def chosen(self) -> Verdict:
@@ -61,6 +65,8 @@ class Decision:
             "reason": self.reason,
             "baseline_model": self.baseline_model,
             "baseline_cost_usd": self.baseline_cost_usd,
+            "rule": self.rule,
+            "policy": self.policy,
             "candidates": [v.to_dict() for v in self.verdicts],
         }
 

@@ -12,7 +12,7 @@ from interlock.wire.openai_chat import ChatCompletionRequest
 class Classification(Protocol):
     category: str
     probabilities: dict[str, float]
-    difficulty: float
+    difficulty: float | None
 
 
 class Classifier(Protocol):
@@ -23,7 +23,7 @@ class Classifier(Protocol):
 class Features:
     category: str
     confidence: float
-    difficulty: float
+    difficulty: float | None  # None when the classifier has no difficulty head (a suite's task classifier)
     prompt_tokens: int
     output_tokens: int
     needs: tuple[str, ...] = ()
@@ -34,7 +34,7 @@ class Features:
         return {
             "category": self.category,
             "confidence": round(self.confidence, 3),
-            "difficulty": round(self.difficulty, 3),
+            "difficulty": None if self.difficulty is None else round(self.difficulty, 3),
             "prompt_tokens": self.prompt_tokens,
             "output_tokens": self.output_tokens,
             "needs": list(self.needs),
@@ -61,7 +61,7 @@ def extract_features(req: ChatCompletionRequest, classifier: Classifier, default
     return Features(
         category=result.category,
         confidence=float(result.probabilities.get(result.category, 0.0)),
-        difficulty=float(result.difficulty),
+        difficulty=None if result.difficulty is None else float(result.difficulty),
         prompt_tokens=count_messages(req.messages),
         output_tokens=req.output_limit or default_output_tokens,
         needs=request_needs(req),

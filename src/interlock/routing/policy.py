@@ -1,9 +1,11 @@
-"""The routing policy: drop candidates that cannot serve, then pick the cheapest good-enough model.
+"""Routing without a calibrated policy (the shipped priors), and the screens every decision applies.
 
-Expected quality of a model on a request is ``q ** (1 + difficulty)`` where ``q`` is the quality
-table's figure for the request's category: harder requests widen the gap between strong and weak
-models. A model qualifies when its expected quality reaches the route's required share (by error
-cost) of the best candidate's. Qualified models are ranked by estimated cost, ties by latency.
+``screen`` drops what cannot serve a request (chat, context window, capabilities, compliance,
+health, the route's own limits); both rules use it. The priors rule, documented in
+docs/classifier.md: a model qualifies when the quality table's prior for the request's category
+reaches the route's required share (``routing.error_cost_fractions[route.error_cost]``) of the best
+candidate's prior; qualified models are ranked by estimated cost, ties by latency. Calibrate on
+your own tasks (``routing.policy``) to replace it with measured, executed promises.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ def _deployment_problem(d: DeploymentBase, f: Features, extra: DeploymentFilter 
     return extra(d) if extra else None
 
 
-def _screen(model: CatalogModel, route: RouteSettings, f: Features, extra: DeploymentFilter | None) -> Verdict:
+def screen(model: CatalogModel, route: RouteSettings, f: Features, extra: DeploymentFilter | None) -> Verdict:
     primary = model.primary
     if not primary.capabilities.chat:
         return Verdict(model.name, False, "serves no chat completions")
@@ -66,7 +68,7 @@ def decide(
     deployment_filter: DeploymentFilter | None = None,
     latency_of: LatencyOf | None = None,
 ) -> Decision:
-    verdicts = [_screen(m, route, features, deployment_filter) for m in models]
+    verdicts = [screen(m, route, features, deployment_filter) for m in models]
     for m, v in zip(models, verdicts):
         # every candidate is priced, kept or not: the most expensive one is the explanation's baseline
         cost = cost_of(v.deployments[0] if v.deployments else m.primary, features.prompt_tokens, features.output_tokens)
@@ -74,8 +76,7 @@ def decide(
         if not v.kept:
             continue
         v.quality = table.lookup(v.model, features.category)
-        if v.quality is not None:
-            v.expected_quality = v.quality ** (1.0 + features.difficulty)
+        v.expected_quality = v.quality
     # With no quality data for any candidate, rank on cost alone; otherwise models without data drop out.
     if any(v.quality is not None for v in verdicts if v.kept):
         for v in verdicts:
@@ -83,7 +84,7 @@ def decide(
                 v.kept, v.reason = False, f"no quality data for {features.category}"
     kept = [v for v in verdicts if v.kept]
     if not kept:
-        raise _nothing_can_serve(features, verdicts)
+        raise nothing_can_serve(features, verdicts)
     scored = [v.expected_quality for v in kept if v.expected_quality is not None]
     required = fraction * max(scored) if scored else None
     for v in kept:
@@ -103,20 +104,20 @@ def decide(
     chosen = ranked[0]
     chosen.reason = "chosen: cheapest qualifying model"
     reason = (
-        f"{features.category} (difficulty {features.difficulty:.2f}): {chosen.model} is the cheapest of "
+        f"{features.category}: {chosen.model} is the cheapest of "
         f"{len(ranked)} qualifying model(s)"
-        + (f" reaching {fraction:.0%} of the best expected quality ({chosen.expected_quality:.2f} >= {required:.2f})"
+        + (f" whose prior quality reaches {fraction:.0%} of the best ({chosen.expected_quality:.2f} >= {required:.2f})"
            if required is not None and chosen.expected_quality is not None else "")
         + f"; {len(verdicts) - len(ranked)} not chosen as fallback"
     )
     return Decision(
-        route=route.name, features=features, ranked=ranked, verdicts=verdicts, reason=reason,
+        route=route.name, features=features, ranked=ranked, verdicts=verdicts, reason=reason, rule="priors",
         required_quality=required, baseline_model=baseline.model if baseline else None,
         baseline_cost_usd=baseline.estimated_cost_usd if baseline else None,
     )
 
 
-def _nothing_can_serve(f: Features, verdicts: list[Verdict]) -> Exception:
+def nothing_can_serve(f: Features, verdicts: list[Verdict]) -> Exception:
     detail = "; ".join(f"{v.model}: {v.reason}" for v in verdicts)
     for need in f.needs:
         if all(f"no {_CAPABILITY[need]}" in v.reason for v in verdicts):

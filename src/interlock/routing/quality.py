@@ -5,8 +5,6 @@ from __future__ import annotations
 import fnmatch
 import importlib.resources
 from pathlib import Path
-from typing import Any
-
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -60,30 +58,11 @@ def load_quality_table(path: str | Path | None = None) -> QualityTable:
         except OSError as exc:
             raise ConfigError(source, [f"cannot read quality table: {exc.strerror}"]) from None
     data = yaml.safe_load(text)
-    if isinstance(data, dict) and data.get("kind") == "interlock.quality_table":
-        data = _from_calibration(data)
+    if isinstance(data, dict) and str(data.get("kind", "")).startswith("interlock."):
+        raise ConfigError(source, ["this file was written by `interlock calibrate`: set it as `routing.policy`, "
+                                   "not `routing.quality_table` (rerun calibrate if it is an old quality table)"])
     try:
         return QualityTable.model_validate(data)
     except ValidationError as exc:
         problems = [f"{format_path(tuple(e['loc']))}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()]
         raise ConfigError(source, problems) from None
-
-
-def _from_calibration(data: dict[str, Any]) -> dict[str, Any]:
-    """The file ``interlock calibrate`` writes: measured quality per model, exact model names."""
-    quality = data.get("quality")
-    if not isinstance(quality, dict):
-        return {"families": "calibration file without a `quality` mapping"}
-    return {
-        "version": 1,
-        "source": f"calibrated on suite {data.get('suite', '?')} at target {data.get('target', '?')}",
-        "date": str(data.get("generated_at", "")),
-        "families": [
-            {"pattern": glob_escape(model), "quality": {c: q for c, q in cats.items() if c in CATEGORIES}}
-            for model, cats in quality.items()
-        ],
-    }
-
-
-def glob_escape(name: str) -> str:
-    return "".join(f"[{c}]" if c in "*?[" else c for c in name)

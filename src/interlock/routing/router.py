@@ -1,15 +1,29 @@
-"""The router: turns a request into a routing decision, for a named route, ``auto``, or a concrete model."""
+"""The router: turns a request into a routing decision, for a named route, ``auto``, or a concrete model.
+
+With a calibrated policy (``routing.policy``) every routed request is decided by it
+(``routing/policy_route.py``); without one, by the shipped quality priors (``routing/policy.py``).
+"""
 
 from __future__ import annotations
 
+import random
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
 from interlock.catalog.catalog import Catalog, CatalogModel
+from interlock.config.load import LoadedConfig
 from interlock.errors import InvalidRequest
+from interlock.routing.classifier.features import prompt_text
+from interlock.routing.classifier.model import RequestClassifier
 from interlock.routing.decision import Decision, direct_decision
 from interlock.routing.features import Classifier, Features, extract_features
 from interlock.routing.policy import CostOf, DeploymentFilter, LatencyOf, decide
+from interlock.routing.policy_file import LoadedPolicy
+from interlock.routing.policy_route import PromptScorer, decide_by_policy
 from interlock.routing.quality import QualityTable
 from interlock.routing.settings import AUTO_ROUTE, RouteSettings, RoutingSettings
-from interlock.wire.openai_chat import ChatCompletionRequest
+from interlock.wire.openai_chat import ChatCompletionRequest, parse_chat_request
 
 
 class Router:
@@ -21,7 +35,11 @@ class Router:
         table: QualityTable,
         classifier: Classifier,
         cost_of: CostOf,
+        policy: LoadedPolicy | None = None,
+        scorers: Mapping[str, PromptScorer] | None = None,
+        draw: Callable[[], float] | None = None,
     ) -> None:
+        """``draw`` returns uniform numbers in [0, 1) for a policy's traffic mixes (seeded in tests)."""
         self.cost_of = cost_of
         self.catalog = catalog
         self.settings = settings
@@ -29,6 +47,43 @@ class Router:
         self.routes[AUTO_ROUTE] = settings.auto.model_copy(update={"name": AUTO_ROUTE})
         self.table = table
         self.classifier = classifier
+        self.policy = policy
+        self.scorers = dict(scorers or {})
+        self.draw = draw or random.Random(settings.seed).random
+
+    @classmethod
+    def from_config(cls, loaded: LoadedConfig, classifier: Classifier | None = None,
+                    cost_of: CostOf | None = None) -> Router:
+        """The router a gateway runs for ``loaded``: its catalog, routes, priors, policy and artifacts."""
+        from interlock.accounting.pricebook import PriceBook
+        from interlock.routing.policy_artifacts import policy_artifacts
+        from interlock.routing.quality import load_quality_table
+
+        if cost_of is None:
+            prices = PriceBook(loaded.config, source=loaded.source)
+            cost_of = lambda d, prompt, output: prices.max_cost(d.name, prompt, output)  # noqa: E731
+        artifacts = policy_artifacts(loaded.policy)
+        return cls(Catalog(loaded.config), loaded.config.routing, loaded.config.routes,
+                   load_quality_table(loaded.config.routing.quality_table),
+                   artifacts.classifier or classifier or RequestClassifier.load(), cost_of,
+                   policy=loaded.policy, scorers=artifacts.scorers)
+
+    @classmethod
+    def load(cls, config: str | Path | None = None) -> Router:
+        """In-process routing for a config file (default: the embedded default), as the gateway routes."""
+        from interlock.config.defaults import default_config
+        from interlock.config.load import load_config
+
+        return cls.from_config(load_config(config) if config is not None else default_config())
+
+    def route(self, prompt: str | list[dict[str, Any]], *, route: str = AUTO_ROUTE,
+              max_tokens: int | None = None, deployment_filter: DeploymentFilter | None = None) -> Decision:
+        """The decision for a prompt (a string or OpenAI-style messages) on ``route``; no model is called."""
+        messages = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt
+        body: dict[str, Any] = {"model": route, "messages": messages}
+        if max_tokens is not None:
+            body["max_tokens"] = max_tokens
+        return self.decide(parse_chat_request(body), deployment_filter=deployment_filter)
 
     def route_for(self, model: str, header_route: str | None) -> RouteSettings | None:
         """The route a request asks for (by ``model`` or the ``x-interlock-route`` header), if any."""
@@ -69,6 +124,11 @@ class Router:
             return direct_decision(direct or self.catalog.resolve(req.model), fallbacks)
         names = route.candidates or list(self.catalog.models)
         models = [self.catalog.models[n] for n in names]
+        features = self.features(req, route)
+        if self.policy is not None:
+            messages = [m.model_dump(exclude_none=True) for m in req.messages]
+            return decide_by_policy(route, features, models, self.policy, self.cost_of, draw=self.draw,
+                                    scorers=self.scorers, text=lambda: prompt_text(messages).combined(),
+                                    deployment_filter=deployment_filter)
         fraction = self.settings.error_cost_fractions[route.error_cost]
-        return decide(route, self.features(req, route), models, self.table, fraction, self.cost_of,
-                      deployment_filter, latency_of)
+        return decide(route, features, models, self.table, fraction, self.cost_of, deployment_filter, latency_of)

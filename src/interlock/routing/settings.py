@@ -28,9 +28,14 @@ class RouteSettings(BaseModel):
 class RoutingSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    quality_table: str | None = Field(None, description="YAML quality table; default: the shipped priors")
+    policy: str | None = Field(
+        None, description="routing policy written by `interlock calibrate` (relative to this file); executed "
+        "exactly for every routed request; reloaded with the config")
+    seed: int | None = Field(None, description="seed for a policy's traffic-mix draws; default: fresh randomness")
+    quality_table: str | None = Field(
+        None, description="without a policy: YAML quality priors (default: the shipped priors)")
     error_cost_fractions: dict[ErrorCost, float] = Field(
         default_factory=lambda: {"low": 0.85, "medium": 0.93, "high": 0.98},
-        description="required share of the best candidate's expected quality",
+        description="without a policy: required share of the best candidate's prior quality, by route error cost",
     )
     auto: RouteSettings = RouteSettings(name=AUTO_ROUTE)

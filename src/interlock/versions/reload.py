@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from interlock.config.load import ConfigError, LoadedConfig, parse_config
+from interlock.config.load import ConfigError, LoadedConfig, parse_config, policy_path
 from interlock.versions.history import ConfigHistory
 
 log = logging.getLogger("interlock.versions.reload")
@@ -114,8 +114,9 @@ class ConfigReloader:
                 text = self.path.read_text(encoding="utf-8")
             except OSError as exc:
                 return self._rejected(trigger, [f"cannot read {self.path}: {exc.strerror}"])
-            self._file_digest = _digest(text)
-            return self._apply_text(text, trigger)
+            outcome = self._apply_text(text, trigger)
+            self._file_digest = self._digest_with_policy(text)
+            return outcome
 
     def rollback(self, hash_prefix: str, *, write_file: bool = True) -> ReloadOutcome:
         """Re-apply the stored config ``hash_prefix`` names; ``HistoryLookupError`` if none (or several) do.
@@ -175,20 +176,30 @@ class ConfigReloader:
 
     def _read_digest(self) -> str | None:
         text = self._read_text()
-        return _digest(text) if text is not None else None
+        return self._digest_with_policy(text) if text is not None else None
+
+    def _digest_with_policy(self, text: str) -> str:
+        """The file's digest, and the routing policy's it names: editing either reloads."""
+        policy = policy_path(self._current.config, str(self.path)) if self._current is not None else None
+        try:
+            extra = policy.read_bytes().hex() if policy is not None else ""
+        except OSError:
+            extra = "unreadable"
+        return _digest(text + extra)
 
     def _write_file(self, text: str) -> None:
         write_config_file(self.path, text)
-        self._file_digest = _digest(text)
+        self._file_digest = self._digest_with_policy(text)
 
     def check_file(self) -> ReloadOutcome | None:
         """One watcher step: reload when the file's content changed since it was last read."""
         with self._lock:
             text = self._read_text()
-            if text is None or _digest(text) == self._file_digest:
+            if text is None or self._digest_with_policy(text) == self._file_digest:
                 return None
-            self._file_digest = _digest(text)
-            return self._apply_text(text, "file change")
+            outcome = self._apply_text(text, "file change")
+            self._file_digest = self._digest_with_policy(text)  # after applying: the policy path may change
+            return outcome
 
     async def _watch(self) -> None:
         while True:

@@ -56,7 +56,7 @@ class FeatureWeight:
 class Classification:
     category: str
     probabilities: dict[str, float]
-    difficulty: float
+    difficulty: float | None  # None for a task classifier trained without a difficulty head
     top_features: tuple[FeatureWeight, ...]
     model_version: str
 
@@ -69,14 +69,15 @@ class Classification:
         terms = ", ".join(
             dict.fromkeys(f.feature.split(":", 1)[1] for f in self.top_features)
         )  # a term can fire in two views
-        return f"{self.category} p={self.confidence:.2f} difficulty={self.difficulty:.2f} ({terms})"
+        difficulty = "" if self.difficulty is None else f" difficulty={self.difficulty:.2f}"
+        return f"{self.category} p={self.confidence:.2f}{difficulty} ({terms})"
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "category": self.category,
             "confidence": round(self.confidence, 4),
             "probabilities": {k: round(v, 4) for k, v in self.probabilities.items()},
-            "difficulty": round(self.difficulty, 4),
+            "difficulty": None if self.difficulty is None else round(self.difficulty, 4),
             "top_features": [{"feature": f.feature, "weight": round(f.weight, 4)} for f in self.top_features],
             "model_version": self.model_version,
         }
@@ -99,6 +100,7 @@ class RequestClassifier:
         )
         self._bias = np.append(artifact.intercept, artifact.difficulty_intercept).astype(np.float64)
         self._names = artifact.vectorizer.feature_names()
+        self._has_difficulty = bool(artifact.metadata.get("difficulty", True))
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> RequestClassifier:
@@ -138,7 +140,7 @@ class RequestClassifier:
         return Classification(
             category=self.categories[best],
             probabilities=dict(zip(self.categories, probs.tolist())),
-            difficulty=min(1.0, max(0.0, float(outputs[-1]))),
+            difficulty=min(1.0, max(0.0, float(outputs[-1]))) if self._has_difficulty else None,
             top_features=top,
             model_version=self.version,
         )
