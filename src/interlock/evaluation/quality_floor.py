@@ -57,9 +57,18 @@ def floor_slack_upper(weights: np.ndarray, cheap: np.ndarray, strong: np.ndarray
 
 def max_cheap_share(cheap: np.ndarray, strong: np.ndarray, target: float, risk: float) -> float:
     """The largest share of traffic (a multiple of ``SHARE_STEP``) the cheaper model may take at ``risk``."""
+    # z(s) = s*d - c*b is linear in s, so its mean and variance are closed forms in s: no (shares x items) array.
+    n, c = strong.size, 1.0 - target
     shares = np.arange(0.0, 1.0 + SHARE_STEP / 2, SHARE_STEP)
-    weights = np.repeat(shares[:, None], strong.size, axis=1)
-    holds = floor_slack_upper(weights, cheap, strong, target, risk) <= 1e-12
+    d = strong - cheap
+    mean = shares * d.mean() - c * strong.mean()
+    if n < 2:
+        upper = np.where(mean <= 0, mean, np.inf)
+    else:
+        cov = np.cov(np.vstack([d, strong]), ddof=1)
+        var = shares**2 * cov[0, 0] + c**2 * cov[1, 1] - 2 * shares * c * cov[0, 1]
+        upper = mean + _critical(n, risk) * np.sqrt(np.maximum(var, 0.0)) / np.sqrt(n)
+    holds = upper <= 1e-12
     return float(shares[holds].max()) if holds.any() else 0.0
 
 
