@@ -6,7 +6,8 @@ The prompt mixes legal, clinical and engineering prose, code, a log excerpt and 
 sensitive values, repeated until it holds 2,000 tokens by the embedded SmolLM2 tokenizer (or
 by 4 characters a token when that model is not installed). Three shapes are timed: one user
 message, the same text split over ten messages of every role, and a prompt with no sensitive
-values at all.
+values at all; plus an agent request (the ten messages with 20 described tools and the usual
+parameters) and the one-message prompt typed with curly quotes, dashes and accents.
 """
 
 from __future__ import annotations
@@ -82,6 +83,57 @@ def as_conversation(prompt: str) -> dict[str, Any]:
     return {"model": "any", "messages": messages}
 
 
+def as_agent_request(prompt: str) -> dict[str, Any]:
+    """The ten-message conversation plus what an agent framework sends around it: 20 tools with
+    described parameters and enums, a JSON response schema, metadata, stop sequences, identifiers."""
+    tools = [
+        {
+            "type": "function",
+            "function": {
+                "name": f"tool_{i}",
+                "description": f"Look up record {i} in the ticketing system and return its status and owner.",
+                "parameters": {
+                    "type": "object",
+                    "properties": {
+                        f"field_{j}": {
+                            "type": "string",
+                            "description": f"Parameter {j}: the identifier of the item to fetch.",
+                            "enum": ["open", "closed", "pending", f"state-{j}"],
+                        }
+                        for j in range(5)
+                    },
+                    "required": ["field_0"],
+                },
+            },
+        }
+        for i in range(20)
+    ]
+    return {
+        **as_conversation(prompt),
+        "tools": tools,
+        "tool_choice": "auto",
+        "response_format": {
+            "type": "json_schema",
+            "json_schema": {
+                "name": "answer",
+                "schema": {"type": "object", "properties": {"text": {"type": "string"}}},
+            },
+        },
+        "metadata": {"team": "support", "ticket": "T-20931"},
+        "stop": ["\nEND"],
+        "user": "agent-run-7731",
+        "prompt_cache_key": "support-agent-v3",
+        "temperature": 0.2,
+        "max_tokens": 800,
+    }
+
+
+def non_ascii(prompt: str) -> str:
+    """The prompt as typed on a phone or pasted from a word processor: curly quotes, dashes, accents."""
+    typed = prompt.replace("'", "\u2019").replace(" the ", " the\u00a0")
+    return typed.replace("Jane", "Jos\u00e9").replace(", ", " \u2014 ")
+
+
 def timed(request: dict[str, Any], iterations: int) -> dict[str, float]:
     """Wall-clock and CPU (this thread) milliseconds per scan; CPU time is what other load cannot inflate."""
     scanner = default_scanner()
@@ -119,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
         "one user message": {"model": "any", "messages": [{"role": "user", "content": prompt}]},
         "ten messages, every role": as_conversation(prompt),
         "no sensitive values": {"model": "any", "messages": [{"role": "user", "content": clean}]},
+        "agent request with tools": as_agent_request(prompt),
+        "non-ASCII text": {"model": "any", "messages": [{"role": "user", "content": non_ascii(prompt)}]},
     }
     results = {
         "tokens": count(prompt),

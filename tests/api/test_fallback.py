@@ -37,8 +37,9 @@ def test_failing_replica_is_invisible_and_reported(gateway: str, stream: bool) -
             assert raw.headers["x-interlock-fallback"].startswith("from=broken")
 
 
-def test_admin_shows_health_and_metrics_export_it(gateway: str) -> None:
-    status = httpx.get(gateway + "/admin/deployments").json()
+def test_admin_shows_health_and_metrics_export_it(gateway: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INTERLOCK_ADMIN_KEY", "admin-secret")  # admin endpoints always want the admin key
+    status = httpx.get(gateway + "/admin/deployments", headers={"authorization": "Bearer admin-secret"}).json()
     names = {d["health"]["deployment"] for d in status["deployments"]}
     assert names == {"broken", "healthy"}
     metrics = httpx.get(gateway + "/metrics").text

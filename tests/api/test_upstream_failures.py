@@ -48,10 +48,12 @@ def test_upstream_failure_statuses(gateway: str, model: str, status: int, code: 
         assert int(resp.headers["retry-after"]) >= 1
 
 
-def test_upstream_client_error_is_reported(gateway: str) -> None:
+def test_upstream_client_error_is_reported_as_the_clients(gateway: str) -> None:
+    # the request itself was refused: a 4xx the client must fix (a 5xx would make SDKs send it again)
     resp = _chat(gateway, "f-400")
-    assert resp.status_code == 502
-    assert "bad parameter foo" in resp.json()["error"]["message"]
+    assert resp.status_code == 400
+    error = resp.json()["error"]
+    assert "bad parameter foo" in error["message"] and error["type"] == "invalid_request_error"
 
 
 def test_stream_failure_before_first_byte_is_plain_error(gateway: str) -> None:

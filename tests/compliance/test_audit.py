@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from interlock.compliance import AuditEntry, AuditLog
+from interlock.compliance.audit import _MIGRATIONS, AuditLogDamaged, Recipient, record_hash
 
 
 class Clock:
@@ -165,6 +166,7 @@ def test_export_since_gives_json_ready_dicts_without_values(log_path: Path) -> N
         "config_hash",
         "prev_hash",
         "hash",
+        "sent_to",
     }
     json.dumps(rows)
     assert len(list(log.export(since=date(2025, 3, 2)))) == 0
@@ -175,4 +177,63 @@ def test_reopening_keeps_appending_to_the_same_chain(log_path: Path) -> None:
     log = AuditLog(log_path, clock=Clock())
     record = log.append(_entry(6))
     assert record.seq == 6 and log.verify().ok
-    assert sqlite3.connect(log_path).execute("SELECT max(version) FROM schema_migrations").fetchone() == (1,)
+    assert sqlite3.connect(log_path).execute("SELECT max(version) FROM schema_migrations").fetchone() == (2,)
+
+
+def test_a_record_names_every_deployment_the_body_was_sent_to(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "audit.sqlite", clock=Clock())
+    sent = (
+        Recipient("inside-a", "route", "internal", "eu"),
+        Recipient("outside-b", "redact", "external", "us"),
+    )
+    entry = AuditEntry("req-1", ["personal"], ["personal-redacted"], "redact", "c0ffee",
+                       deployment="outside-b", perimeter="external", region="us", sent_to=sent)
+    log.append(entry)
+    record = next(log.records())
+    assert record.sent_to == [r.to_dict() for r in sent]
+    assert log.verify().ok
+    log.close()
+    # the list is covered by the hash: dropping the first recipient is tampering
+    _tamper(tmp_path / "audit.sqlite", ("UPDATE audit_records SET sent_to = ? WHERE seq = 1",
+                                        (json.dumps([sent[1].to_dict()]),)))
+    result = AuditLog(tmp_path / "audit.sqlite").verify()
+    assert not result.ok and result.first_bad_seq == 1 and "edited" in (result.problem or "")
+
+
+def test_records_written_before_recipients_were_recorded_still_verify(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path, isolation_level=None)  # a log as the first schema wrote it
+    db.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)")
+    db.executescript(_MIGRATIONS[0])
+    db.execute("INSERT INTO schema_migrations VALUES (1, '2025-01-01T00:00:00.000000Z')")
+    prev = "0" * 64
+    for seq in (1, 2):
+        fields = {"seq": seq, "time": f"2025-01-01T00:00:0{seq}.000000Z", "request_id": f"old-{seq}",
+                  "key_id": None, "team": None, "data_classes": [], "rules": [], "action": "allow",
+                  "deployment": "d", "perimeter": "internal", "region": "eu", "config_hash": "h"}
+        digest = record_hash(prev, fields)
+        db.execute("INSERT INTO audit_records (seq, time, request_id, key_id, team, data_classes, rules, "
+                   "action, deployment, perimeter, region, config_hash, prev_hash, hash) "
+                   "VALUES (?, ?, ?, NULL, NULL, '[]', '[]', 'allow', 'd', 'internal', 'eu', 'h', ?, ?)",
+                   (seq, fields["time"], fields["request_id"], prev, digest))
+        prev = digest
+    db.execute("UPDATE audit_head SET seq = 2, hash = ?", (prev,))
+    db.close()
+    log = AuditLog(path, clock=Clock())
+    log.append(_entry(3))
+    assert log.verify().ok
+    assert [r.sent_to for r in log.records()] == [None, None, []]
+
+
+def test_a_missing_head_row_is_reported_not_a_crash(log_path: Path) -> None:
+    db = sqlite3.connect(log_path)
+    db.execute("DELETE FROM audit_head")
+    db.commit()
+    db.close()
+    log = AuditLog(log_path)
+    result = log.verify()
+    assert not result.ok and "head row is missing" in (result.problem or "")
+    with pytest.raises(AuditLogDamaged, match="head row is missing"):
+        log.append(_entry(6))
+    with pytest.raises(AuditLogDamaged):
+        log.head()

@@ -92,3 +92,14 @@ def test_choices_are_restored_independently_and_flush_covers_an_unfinished_strea
         {"index": 0, "delta": {"content": "<EMA"}, "finish_reason": None}
     ]
     assert leftover["id"] == "x" and restorer.flush() is None
+
+
+def test_a_tool_named_after_a_redacted_value_is_called_by_its_real_name() -> None:
+    call = {"index": 0, "id": "c", "type": "function", "function": {"name": "<EMAIL_1>", "arguments": "{}"}}
+    message = {"role": "assistant", "content": None, "tool_calls": [call]}
+    body = {"choices": [{"index": 0, "message": message}]}
+    restored = restore_completion(body, RESTORER)["choices"][0]["message"]["tool_calls"][0]
+    assert restored["function"]["name"] == "jane@example.com"
+    chunk = {"choices": [{"index": 0, "delta": {"tool_calls": [call]}, "finish_reason": None}]}
+    streamed = ChunkRestorer(RESTORER).restore(chunk)["choices"][0]["delta"]["tool_calls"][0]
+    assert streamed["function"]["name"] == "jane@example.com"

@@ -72,10 +72,11 @@ def test_spans_index_the_text_at_their_location() -> None:
         assert value and value == value.strip()
 
 
-def test_image_payloads_and_identifiers_are_not_scanned() -> None:
+def test_base64_payloads_are_not_scanned_but_identifiers_are() -> None:
     pointers = {loc.pointer for loc, _ in iter_texts(_request())}
-    assert "messages[2].content[1].image_url.url" not in pointers
-    assert "messages[4].tool_call_id" not in pointers
+    assert "messages[2].content[1].image_url.url" not in pointers  # a data: URL holding base64
+    assert "messages[4].tool_call_id" in pointers  # an identifier is sent: it is scanned
+    assert "messages[3].tool_calls[0].id" in pointers
     assert "user" in pointers
 
 
@@ -100,7 +101,7 @@ def test_anthropic_blocks_and_numbers_in_tool_inputs() -> None:
     found = {(d.kind, d.location.pointer, d.location.field) for d in scan_request(request).detections}
     assert found == {
         ("email", "system[0].text", "system"),
-        ("payment_card", "messages[0].content[0].input.card", "tool_call_arguments"),
+        ("payment_card", "messages[0].content[0].input.*", "tool_call_arguments"),  # keys may be values
         ("iban", "messages[1].content[0].content", "tool_result"),
     }
 

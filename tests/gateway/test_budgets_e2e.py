@@ -18,9 +18,12 @@ from typing import Any
 
 import httpx
 import pytest
+import redis
 from gateway_harness import openai_deployment, running_gateway
+from services import redis_url  # noqa: F401  (fixture)
 
 from interlock.accounting import PerTokenPrice, max_cost_usd
+from interlock.compliance.audit import AuditLog
 from interlock.gateway.runtime import Runtime
 from interlock.routing.tokens import count_messages
 from interlock.storage.database import open_database
@@ -74,6 +77,8 @@ def gateway_config(db: Path, up: str) -> dict[str, Any]:
                 perimeter="internal",
                 price={"input_per_mtok": 1.0, "cached_input_per_mtok": 0.25, "output_per_mtok": 2.0},
             ),
+            openai_deployment("long", up, max_output_tokens=20_000, context_window=32_768,
+                              price={"input_per_mtok": 1, "output_per_mtok": 1}),
             openai_deployment(
                 "frontier",
                 up,
@@ -123,6 +128,12 @@ def gateway(openai_upstream, tmp_path_factory) -> Iterator[Gateway]:
         "plain": create_key(db, "--team", "cost"),
         "crowd": create_key(db, "--team", "crowd", "--budget-usd", "0.05"),
         "fragile": create_key(db, "--team", "fragile", "--budget-usd", str(PROBE_MAX * D("1.5"))),
+        "tenner": create_key(db, "--team", "tenner", "--budget-usd", "0.01"),
+        "roomy": create_key(db, "--team", "roomy", "--budget-usd", str(PROBE_MAX * D("1.5"))),
+        "choices": create_key(db, "--team", "choices", "--budget-usd", str(PROBE_MAX * D("1.5"))),
+        "pauper": create_key(db, "--team", "pauper", "--budget-usd", "0.0000001"),
+        "one-a-minute": create_key(db, "--team", "steady", "--rpm", "1"),
+        "embedder": create_key(db, "--team", "embedder", "--budget-usd", "1"),
     }
     with running_gateway(gateway_config(db, up)) as (url, runtime):
         yield Gateway(url, runtime, db, keys)
@@ -235,3 +246,172 @@ def test_spend_survives_a_restart(openai_upstream, tmp_path: Path) -> None:
         assert again.status_code == 429, "the month's spend was forgotten at restart"
         [status] = asyncio.run(runtime.metering.budgets.status(key_id, "restart"))
         assert status.spent_usd == PROBE_COST
+
+
+# --- the reservation covers the real maximum: tool schemas, n choices, the deployment's output limit ---
+
+TOOL_FIELDS = {
+    f"field_{i}": {"type": "string", "description": f"the {i}th property the model must fill with a long answer"}
+    for i in range(30)
+}
+TOOLS = [{"type": "function", "function": {"name": "lookup", "description": "Look a record up by its fields.",
+                                           "parameters": {"type": "object", "properties": TOOL_FIELDS}}}]
+
+
+def test_tool_schemas_count_in_the_reservation(gateway: Gateway, openai_upstream) -> None:
+    """The schema is prompt text the upstream bills: a budget that fits the messages alone refuses the call."""
+    upstream, _ = openai_upstream
+    before = len(upstream.received)
+    resp = gateway.post("roomy", {"model": "priced", "messages": PROBE, "max_tokens": MAX_TOKENS, "tools": TOOLS})
+    assert resp.status_code == 429 and resp.json()["error"]["code"] == "budget_exceeded", resp.text
+    schema = {"name": "record", "schema": {"type": "object", "properties": TOOL_FIELDS}}
+    format_only = {"model": "priced", "messages": PROBE, "max_tokens": MAX_TOKENS,
+                   "response_format": {"type": "json_schema", "json_schema": schema}}
+    resp = gateway.post("roomy", format_only)
+    assert resp.status_code == 429 and resp.json()["error"]["code"] == "budget_exceeded", resp.text
+    assert len(upstream.received) == before  # refused before anything was sent
+
+
+def test_n_choices_multiply_the_reserved_output(gateway: Gateway, openai_upstream) -> None:
+    upstream, _ = openai_upstream
+    before = len(upstream.received)
+    resp = gateway.post("choices", {"model": "priced", "messages": PROBE, "max_tokens": MAX_TOKENS, "n": 50})
+    assert resp.status_code == 429 and resp.json()["error"]["code"] == "budget_exceeded", resp.text
+    assert "may cost up to" in resp.json()["error"]["message"]
+    assert len(upstream.received) == before
+    assert gateway.post("choices", {"model": "priced", "messages": PROBE, "max_tokens": MAX_TOKENS}).status_code == 200
+
+
+def test_without_max_tokens_the_deployments_output_limit_is_reserved(gateway: Gateway) -> None:
+    # "long" may write 20,000 tokens when the request sets no limit: $0.02 at $1/Mtok, over the key's $0.01
+    resp = gateway.post("tenner", {"model": "long", "messages": PROBE})
+    assert resp.status_code == 429 and resp.json()["error"]["code"] == "budget_exceeded", resp.text
+    capped = gateway.post("tenner", {"model": "long", "messages": PROBE, "max_tokens": 100})
+    assert capped.status_code == 200, capped.text
+
+
+# --- embeddings are metered like chat ---
+
+
+def test_embeddings_are_held_to_budgets_and_rate_limits(gateway: Gateway, openai_upstream) -> None:
+    upstream, _ = openai_upstream
+    body = {"model": "priced", "input": ["one two three", "four five"]}
+
+    def embed(key: str) -> httpx.Response:
+        return httpx.post(gateway.url + "/v1/embeddings", json=body, timeout=30,
+                          headers={"authorization": f"Bearer {gateway.keys[key][0]}"})
+
+    before = len(upstream.received)
+    poor = embed("pauper")
+    assert poor.status_code == 429 and poor.json()["error"]["code"] == "budget_exceeded", poor.text
+    assert len(upstream.received) == before  # refused before anything was sent
+
+    first, second = embed("one-a-minute"), embed("one-a-minute")
+    assert first.status_code == 200, first.text
+    assert second.status_code == 429 and second.json()["error"]["code"] == "rate_limit_exceeded", second.text
+
+    served = embed("embedder")
+    assert served.status_code == 200, served.text
+    key_id = gateway.keys["embedder"][1]
+    [status] = asyncio.run(gateway.runtime.metering.budgets.status(key_id, "embedder"))
+    assert status.spent_usd == D(served.headers["x-interlock-cost-usd"]) > 0 and status.held_usd == 0
+
+
+# --- failures never leak a hold, and a malformed 200 is a recorded 502 ---
+
+FAULT_KINDS = ("500", "429", "400", "hang", "malformed", "wrong-type", "cut", "bad-usage", "bad-choices")
+
+
+@pytest.fixture(scope="module")
+def faulty(openai_upstream, tmp_path_factory) -> Iterator[Gateway]:
+    _, up = openai_upstream
+    db = tmp_path_factory.mktemp("faults") / "interlock.db"
+    keys = {"faulty": create_key(db, "--team", "faulty", "--budget-usd", "1"),
+            "chaos": create_key(db, "--team", "chaos", "--budget-usd", "1")}
+    price = PRICED.model_dump()
+    faults = [openai_deployment(f"fault-{kind}", up, upstream_model=f"fault-{kind}", price=price,
+                                timeouts={"total": 1.0}) for kind in FAULT_KINDS]
+    config = {
+        "server": {"auth": True},
+        "accounting": {"database_url": str(db)},
+        "audit_log": str(db.with_name("audit.db")),
+        "resilience": {"retry": {"max_attempts": 1}},
+        "deployments": [openai_deployment("priced", up, price=price), *faults],
+    }
+    with running_gateway(config) as (url, runtime):
+        yield Gateway(url, runtime, db, keys)
+
+
+def _audited(gw: Gateway, request_ids: set[str]) -> set[str]:
+    """The request ids among ``request_ids`` that have an audit record (the writer batches for 50 ms)."""
+    deadline = time.monotonic() + 10
+    while True:
+        log = AuditLog(gw.db.with_name("audit.db"))
+        found = {r.request_id for r in log.records()} & request_ids
+        log.close()
+        if found == request_ids or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
+
+
+def test_a_malformed_upstream_answer_is_a_recorded_502(faulty: Gateway) -> None:
+    key, key_id = faulty.keys["faulty"]
+    ids = set()
+    for kind in ("bad-usage", "bad-choices"):
+        body = {"model": f"fault-{kind}", "messages": PROBE, "max_tokens": MAX_TOKENS}
+        resp = faulty.post("faulty", body)
+        assert resp.status_code == 502, resp.text
+        assert resp.json()["error"]["code"] == "upstream_malformed_response"
+        anthropic = httpx.post(faulty.url + "/v1/messages", timeout=30, headers={"x-api-key": key},
+                               json={**body, "messages": [{"role": "user", "content": "budget probe"}]})
+        assert anthropic.status_code == 502, anthropic.text
+        assert anthropic.json()["type"] == "error" and anthropic.json()["error"]["type"] == "api_error"
+        ids |= {resp.headers["x-request-id"], anthropic.headers["x-request-id"]}
+    rows = faulty.ledger_rows(f"request_id IN ({', '.join('?' for _ in ids)})", tuple(ids), len(ids))
+    assert {row[0] for row in rows} == ids
+    assert {row[1] for row in rows} == {"upstream_malformed_response"}
+    assert _audited(faulty, ids) == ids
+    [status] = asyncio.run(faulty.runtime.metering.budgets.status(key_id, "faulty"))
+    assert status.held_usd == 0
+
+
+def test_no_failure_kind_leaks_a_budget_hold(faulty: Gateway) -> None:
+    key_id = faulty.keys["chaos"][1]
+    budgets = faulty.runtime.metering.budgets
+    for kind in FAULT_KINDS:
+        for stream in (False, True):
+            body = {"model": f"fault-{kind}", "messages": PROBE, "max_tokens": MAX_TOKENS, "stream": stream}
+            resp = faulty.post("chaos", body)
+            failed = resp.status_code >= 400 or "error" in resp.text
+            assert failed or (kind, stream) == ("cut", False), f"{kind} (stream={stream}) passed: {resp.text[:300]}"
+            [status] = asyncio.run(budgets.status(key_id, "chaos"))
+            assert status.held_usd == 0, f"{kind} (stream={stream}) left ${status.held_usd} held"
+    ok = faulty.post("chaos", {"model": "priced", "messages": PROBE, "max_tokens": MAX_TOKENS})
+    assert ok.status_code == 200, ok.text
+
+
+def test_budget_counters_lost_by_redis_are_seeded_from_the_ledger(openai_upstream, tmp_path: Path,
+                                                                    redis_url: str) -> None:  # noqa: F811
+    _, up = openai_upstream
+    db = tmp_path / "seeded.db"
+    key, key_id = create_key(db, "--team", "seeded", "--budget-usd", str(PROBE_MAX * D("1.5")))
+    config = gateway_config(db, up)
+    config["accounting"]["redis_url"] = redis_url
+    body = {"model": "priced", "messages": PROBE, "max_tokens": MAX_TOKENS}
+    with running_gateway(config) as (url, runtime):
+        gw = Gateway(url, runtime, db, {"seeded": (key, key_id)})
+        assert gw.post("seeded", body).status_code == 200
+        assert gw.post("seeded", body).status_code == 429
+        assert len(gw.ledger_rows("key_id = ?", (key_id,), 1)) == 1
+        client = redis.Redis.from_url(redis_url)
+        try:
+            counters = client.keys(f"interlock:budget:key:{key_id}:*")
+            assert counters
+            client.delete(*counters)  # what a Redis restarted without persistence holds for this key
+            again = gw.post("seeded", body)
+            assert again.status_code == 429, "the period's spend was handed out again"
+            [spent] = [client.get(k) for k in client.keys(f"interlock:budget:key:{key_id}:*:spent")]
+            assert D(int(spent)) / 10**9 == PROBE_COST
+        finally:
+            client.delete(*client.keys(f"interlock:budget:key:{key_id}:*"))
+            client.close()

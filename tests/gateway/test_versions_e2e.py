@@ -33,9 +33,13 @@ def _config(up: str, tmp: Path, weights: tuple[int, int] = (80, 20)) -> dict:
     }, str(tmp))
 
 
+ADMIN = {"authorization": "Bearer admin-secret-for-tests"}  # admin endpoints always want the admin key
+
+
 @pytest.fixture()
-def served(openai_upstream, tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
+def served(openai_upstream, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Path, Path]]:
     _, up = openai_upstream
+    monkeypatch.setenv("INTERLOCK_ADMIN_KEY", "admin-secret-for-tests")
     path = tmp_path / "gateway.yaml"
     path.write_text(yaml.safe_dump(_config(up, tmp_path)))
     with gateway_from_file(path) as url:
@@ -93,21 +97,22 @@ def test_shadow_answers_are_stored_without_touching_the_client(served) -> None:
 def test_hot_reload_applies_valid_config_and_rejects_invalid(served, openai_upstream) -> None:
     url, path, tmp = served
     _, up = openai_upstream
-    config = httpx.get(url + "/admin/config")
+    config = httpx.get(url + "/admin/config", headers=ADMIN)
     assert config.status_code == 200, config.text
     before = config.json()["config_hash"]
     bad = path.read_text().replace("weight: 80", "weight: -3")
     path.write_text(bad)
-    resp = httpx.post(url + "/admin/reload")
+    resp = httpx.post(url + "/admin/reload", headers=ADMIN)
     assert resp.status_code == 422 and any("weight" in e for e in resp.json()["errors"])
     assert _ask(url, "support").status_code == 200  # still serving the old config
     path.write_text(yaml.safe_dump(_config(up, tmp, weights=(1, 99))))
-    resp = httpx.post(url + "/admin/reload")
+    resp = httpx.post(url + "/admin/reload", headers=ADMIN)
     assert resp.status_code == 200 and resp.json()["status"] == "applied"
     deadline = time.monotonic() + 10
-    while httpx.get(url + "/admin/config").json()["config_hash"] == before and time.monotonic() < deadline:
+    while httpx.get(url + "/admin/config", headers=ADMIN).json()["config_hash"] == before \
+            and time.monotonic() < deadline:
         time.sleep(0.1)
-    after = httpx.get(url + "/admin/config").json()
+    after = httpx.get(url + "/admin/config", headers=ADMIN).json()
     assert after["config_hash"] != before and len(after["history"]) >= 2
     picks = [_ask(url, "support", f"r-{i}").headers["x-interlock-deployment"] for i in range(30)]
     assert picks.count("qwen-v2") >= 25
@@ -139,7 +144,7 @@ def test_reload_under_continuous_load_fails_no_request(served, openai_upstream) 
             await asyncio.sleep(0.3)
             path.write_text(yaml.safe_dump(_config(up, tmp, weights=weights)))
             async with httpx.AsyncClient(timeout=30) as admin:
-                assert (await admin.post(url + "/admin/reload")).status_code == 200
+                assert (await admin.post(url + "/admin/reload", headers=ADMIN)).status_code == 200
         await asyncio.sleep(0.5)
         stop.set()
         await worker

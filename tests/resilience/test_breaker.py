@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from interlock.errors import UpstreamConnectionError, UpstreamHTTPError
+from interlock.errors import InvalidRequest, UnsupportedParameter, UpstreamConnectionError, UpstreamHTTPError
 from interlock.resilience.breaker import BreakerProvider, BreakerSettings, BreakerState, CircuitBreaker
 from interlock.resilience.clock import ManualClock
 from interlock.resilience.failures import CircuitOpen
@@ -139,14 +139,18 @@ async def test_provider_behind_breaker_stops_traffic_probes_and_recovers() -> No
     assert states == ["open", "half_open", "open", "half_open", "closed"]
 
 
-async def test_client_errors_do_not_trip_the_breaker() -> None:
+@pytest.mark.parametrize("error", [
+    UpstreamHTTPError("bad", upstream_status=400),
+    UnsupportedParameter("this deployment cannot honour n > 1", param="n"),
+    InvalidRequest("the body cannot be encoded"),
+])
+async def test_client_caused_failures_do_not_trip_the_breaker(error: Exception) -> None:
     clock = ManualClock()
-    bad_request = Behaviour(error=UpstreamHTTPError("bad", upstream_status=400))
     guarded = BreakerProvider(
-        FakeProvider("a", default=bad_request, clock=clock), CircuitBreaker("a", clock, SETTINGS)
+        FakeProvider("a", default=Behaviour(error=error), clock=clock), CircuitBreaker("a", clock, SETTINGS)
     )
     for _ in range(10):
-        with pytest.raises(UpstreamHTTPError):
+        with pytest.raises(type(error)):
             await guarded.complete(request())
     assert guarded.breaker.state is BreakerState.CLOSED
 

@@ -13,6 +13,7 @@ from interlock.resilience.failures import (
     NoEligibleDeployment,
     Outcome,
     StreamInterrupted,
+    UpstreamRejected,
 )
 from interlock.resilience.fallback import ChainPolicy, FallbackChain
 from interlock.resilience.hedging import HedgeSettings
@@ -69,9 +70,9 @@ async def test_a_client_error_is_passed_on_without_fallback() -> None:
     bad = Behaviour(error=UpstreamHTTPError("bad field", upstream_status=400))
     local, vendor = FakeProvider("local", default=bad), FakeProvider("vendor")
     c = chain(local, vendor, retries=3)
-    with pytest.raises(UpstreamHTTPError) as info:
+    with pytest.raises(UpstreamRejected) as info:
         await c.complete(request())
-    assert info.value.upstream_status == 400
+    assert info.value.upstream_status == 400 and info.value.status == 400  # the client's to fix: a 4xx
     assert local.calls == 1 and vendor.calls == 0
 
 

@@ -28,7 +28,6 @@ def retrying(
         UpstreamHTTPError("x", upstream_status=504),
         UpstreamHTTPError("x", upstream_status=429),
         UpstreamConnectionError("reset"),
-        UpstreamTimeout("slow"),
         RateLimited("slow down"),
     ],
 )
@@ -47,6 +46,16 @@ async def test_client_errors_are_never_retried(status: int) -> None:
         "a", default=Behaviour(error=UpstreamHTTPError("no", upstream_status=status)), clock=clock
     )
     with pytest.raises(UpstreamHTTPError):
+        await retrying(inner, clock).complete(request())
+    assert inner.calls == 1 and clock.sleeps == []
+
+
+@pytest.mark.parametrize("code", ["timeout_first_token", "timeout_stall", "timeout_total", None])
+async def test_a_timeout_is_not_retried_on_the_same_deployment(code: str | None) -> None:
+    # a deployment that just hung would most likely hang again: the next one is the better bet
+    clock = ManualClock(auto_advance=True)
+    inner = FakeProvider("a", default=Behaviour(error=UpstreamTimeout("hung", code=code)), clock=clock)
+    with pytest.raises(UpstreamTimeout):
         await retrying(inner, clock).complete(request())
     assert inner.calls == 1 and clock.sleeps == []
 

@@ -135,13 +135,14 @@ async def test_retry_after_is_honoured_on_the_same_deployment(upstream: FaultyUp
 
 
 async def test_client_errors_reach_the_caller_untouched(upstream: FaultyUpstream) -> None:
-    from interlock.errors import UpstreamHTTPError
+    from interlock.resilience.failures import UpstreamRejected
 
     reg = await build(upstream.url, {"strict": "fault=status&code=400", "healthy": "ok"})
     try:
-        with pytest.raises(UpstreamHTTPError) as info:
+        with pytest.raises(UpstreamRejected) as info:
             await reg.chain(["strict", "healthy"]).complete(request())
-        assert info.value.upstream_status == 400
+        assert info.value.upstream_status == 400 and info.value.status == 400
+        assert "injected 400" in info.value.message and info.value.deployment == "strict"
         assert upstream.count("fault=status&code=400") == 1 and upstream.count("ok") == 0
     finally:
         await reg.aclose()

@@ -38,18 +38,41 @@ async def test_missing_or_wrong_keys_are_401_without_echoing_the_key(keys: SqlKe
     assert "il-nope" not in caught.value.message
 
 
-async def test_a_revoked_key_stops_working_within_the_cache_ttl(keys: SqlKeyStore) -> None:
+async def test_a_revoked_key_is_refused_at_the_next_revocation_check_not_the_cache_ttl(keys: SqlKeyStore) -> None:
     clock = Ticker()
     created = keys.create("ml")
-    auth = KeyAuthenticator(keys, ttl_s=30, clock=clock)
+    auth = KeyAuthenticator(keys, ttl_s=30, revocation_check_s=0.5, clock=clock)
     await auth.authenticate(created.secret)
     keys.revoke(created.key.key_id)
 
-    clock.now = 29
-    await auth.authenticate(created.secret)  # still cached
-    clock.now = 31
+    clock.now = 0.4
+    await auth.authenticate(created.secret)  # cached, and the stamp was read 0.4 s ago
+    clock.now = 0.5
     with pytest.raises(AuthenticationFailed):
         await auth.authenticate(created.secret)
+
+
+async def test_another_key_revoked_leaves_the_others_working(keys: SqlKeyStore) -> None:
+    clock = Ticker()
+    kept, dropped = keys.create("ml"), keys.create("ml")
+    auth = KeyAuthenticator(keys, revocation_check_s=0.5, clock=clock)
+    for created in (kept, dropped):
+        await auth.authenticate(created.secret)
+    keys.revoke(dropped.key.key_id)
+    clock.now = 1
+    assert (await auth.authenticate(kept.secret)).key_id == kept.key.key_id
+    with pytest.raises(AuthenticationFailed):
+        await auth.authenticate(dropped.secret)
+
+
+def test_the_revocation_stamp_moves_only_on_revocation(keys: SqlKeyStore) -> None:
+    before = keys.revocation_stamp()
+    created = keys.create("ml")
+    assert keys.revocation_stamp() == before
+    keys.revoke(created.key.key_id)
+    after = keys.revocation_stamp()
+    assert after != before
+    assert not keys.revoke(created.key.key_id) and keys.revocation_stamp() == after
 
 
 class CountingKeys:
@@ -60,6 +83,9 @@ class CountingKeys:
     def lookup(self, presented: str):
         self.lookups += 1
         return self.store.lookup(presented)
+
+    def revocation_stamp(self) -> str:
+        return self.store.revocation_stamp()
 
 
 async def test_answers_are_cached_by_hash_good_and_bad(database: Database) -> None:
@@ -77,3 +103,30 @@ async def test_answers_are_cached_by_hash_good_and_bad(database: Database) -> No
         await auth.authenticate("il-wrong")
     await auth.authenticate(created.secret)
     assert keys.lookups == 3
+
+
+class StampDown(CountingKeys):
+    """The key database stops answering the revocation stamp (a network partition)."""
+
+    down = False
+
+    def revocation_stamp(self) -> str:
+        if self.down:
+            raise ConnectionError("database unreachable")
+        return super().revocation_stamp()
+
+
+async def test_an_unreadable_stamp_keeps_cached_keys_until_their_ttl(database: Database) -> None:
+    clock = Ticker()
+    keys = StampDown(SqlKeyStore(database))
+    created = keys.store.create("ml")
+    auth = KeyAuthenticator(keys, ttl_s=30, revocation_check_s=0.5, clock=clock)  # type: ignore[arg-type]
+    await auth.authenticate(created.secret)
+    keys.down = True
+    clock.now = 10
+    assert (await auth.authenticate(created.secret)).key_id == created.key.key_id
+    keys.down = False
+    keys.store.revoke(created.key.key_id)
+    clock.now = 11
+    with pytest.raises(AuthenticationFailed):
+        await auth.authenticate(created.secret)

@@ -74,9 +74,9 @@ def test_an_older_database_is_brought_up_to_date(tmp_path: Path) -> None:
     old.close()
 
     db = open_database(str(path))
-    assert applied_versions(db) == [1, 2]
+    assert applied_versions(db) == [1, 2, 3]
     names = {row[0] for row in db.fetchall("SELECT name FROM schema_migrations")}
-    assert names == {"usage_records", "api_keys"}
+    assert names == {"usage_records", "api_keys", "gateway_instances"}
     db.close()
 
 
@@ -84,7 +84,7 @@ def test_postgres_schema_matches_sqlite(tmp_path: Path, postgres_url: str, pg_sc
     sqlite_db = open_database(str(tmp_path / "a.db"))
     pg_db = open_database(postgres_url, schema=pg_schema)
     try:
-        for table in ("usage_records", "api_keys", "schema_migrations"):
+        for table in ("usage_records", "api_keys", "gateway_instances", "schema_migrations"):
             assert columns(sqlite_db, table) == columns(pg_db, table)
             assert indexes(sqlite_db, table) <= indexes(pg_db, table)
     finally:

@@ -2,7 +2,8 @@
 
 Behaviour is chosen by the upstream model id the gateway sends (``fault-<kind>``) or by a
 ``FAULT:<kind>`` directive in the last user message: 500, 429, 400, slow, hang, malformed,
-wrong-type, cut (stream cut mid-way). Otherwise it echoes the last user message.
+wrong-type, cut (stream cut mid-way), bad-usage and bad-choices (a 200 whose ``usage`` or
+``choices`` has the wrong shape). Otherwise it echoes the last user message.
 An upstream model id ``cached-<n>`` (opt-in) reports ``n`` of the prompt tokens as prompt-cache
 reads (``usage.prompt_tokens_details.cached_tokens``); other ids report no cache details.
 Every request body it receives is kept in ``received`` for assertions.
@@ -85,6 +86,8 @@ class OpenAIUpstream:
         usage = {"prompt_tokens": sum(len(str(m.get("content", "")).split()) for m in body["messages"]),
                  "completion_tokens": len(text.split())}
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+        if fault == "bad-usage":
+            usage = {"prompt_tokens": "many", "completion_tokens": {"n": 3}}  # type: ignore[dict-item]
         cached = _cached_tokens(body)
         if cached is not None:
             usage["prompt_tokens_details"] = {"cached_tokens": min(cached, usage["prompt_tokens"])}
@@ -99,10 +102,14 @@ class OpenAIUpstream:
         if body.get("stream"):
             return StreamingResponse(self._stream(body, text, usage, fault), media_type="text/event-stream")
         n = int(body.get("n") or 1)
+        choices: list[Any] = [{"index": i, "message": message, "finish_reason": finish, "logprobs": None}
+                              for i in range(n)]
+        if fault == "bad-choices":
+            choices = ["not a choice", {"index": 1, "message": "not a message"}]
         return Response(orjson.dumps({
             "id": "chatcmpl-test", "object": "chat.completion", "created": int(time.time()),
             "model": body["model"],
-            "choices": [{"index": i, "message": message, "finish_reason": finish, "logprobs": None} for i in range(n)],
+            "choices": choices,
             "usage": usage,
         }), media_type="application/json")
 
@@ -113,6 +120,8 @@ class OpenAIUpstream:
             return b"data: " + orjson.dumps({**base, "choices": choices, **extra}) + b"\n\n"
 
         yield event([{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}])
+        if fault == "bad-choices":
+            yield event(["not a choice"])  # type: ignore[list-item]
         words = text.split(" ")
         for i, word in enumerate(words):
             if fault == "cut" and i == len(words) // 2:

@@ -11,7 +11,7 @@ Amounts are kept as integer nano-dollars inside stores, so counters add exactly.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_CEILING, Decimal
@@ -76,6 +76,10 @@ class BudgetStatus:
     @property
     def remaining_usd(self) -> Decimal:
         return self.budget.limit_usd - self.spent_usd - self.held_usd
+
+
+SpentBefore = Callable[[Budget, datetime], Decimal]
+"""What ``budget`` had spent since the given window start, per the ledger (blocking)."""
 
 
 class BudgetLimits(Protocol):

@@ -11,7 +11,7 @@ import asyncio
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -23,6 +23,7 @@ from interlock.accounting.budgets import (
     BudgetStatus,
     BudgetWindow,
     Reservation,
+    SpentBefore,
     budget_exceeded,
     check_amount,
     from_nanos,
@@ -31,9 +32,6 @@ from interlock.accounting.budgets import (
 from interlock.accounting.periods import WallClock, utc, window_start
 
 _KEEP_AFTER_RESET = timedelta(days=2)
-
-SpentBefore = Callable[[Budget, datetime], Decimal]
-"""What ``budget`` had spent since the given window start before this process counted (blocking)."""
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """Admin endpoints: deployment health and breakers, the active config, reloading it.
 
-When the gateway requires API keys, these require the admin key (the environment variable named
-by ``server.admin_key_env``) as ``Authorization: Bearer <key>``.
+They always require the admin key (the environment variable named by ``server.admin_key_env``,
+``INTERLOCK_ADMIN_KEY`` by default) as ``Authorization: Bearer <key>``, whether or not the gateway
+requires API keys of its clients: without that variable they answer 403 saying how to enable them.
 """
 
 from __future__ import annotations
@@ -17,15 +18,17 @@ from interlock.api.state import AppState
 from interlock.errors import AuthenticationFailed, InterlockError, PermissionDenied
 
 
+def disabled_message(admin_key_env: str) -> str:
+    return (f"Admin endpoints are disabled: set {admin_key_env} in the gateway's environment to a secret "
+            "and send it as 'Authorization: Bearer <key>'.")
+
+
 def _guard(request: Request) -> AppState:
     state: AppState = request.app.state.interlock
     server = state.runtime.config.server
-    if not server.auth:
-        return state
     expected = os.environ.get(server.admin_key_env)
     if not expected:
-        raise PermissionDenied(f"Admin endpoints are disabled: set {server.admin_key_env} to enable them.",
-                               code="admin_disabled")
+        raise PermissionDenied(disabled_message(server.admin_key_env), code="admin_disabled")
     presented = (request.headers.get("authorization") or "").removeprefix("Bearer ").strip()
     if not hmac.compare_digest(presented.encode(), expected.encode()):
         raise AuthenticationFailed("This endpoint needs the admin key as 'Authorization: Bearer <key>'.")

@@ -5,7 +5,6 @@ Clients send ``x-api-key`` and ``anthropic-version`` headers; both are accepted 
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -13,45 +12,34 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from interlock.api.body import read_json
-from interlock.api.openai_routes import hints_from, presented_key
-from interlock.api.rendering import EventStreamResponse, anthropic_error, json_response
-from interlock.api.state import AppState
+from interlock.api.exchange import ChatRoute, OnEnd, serve_chat
+from interlock.api.rendering import anthropic_error, json_response
+from interlock.api.unexpected import internal_error
 from interlock.errors import InterlockError
-from interlock.observability.record import RequestRecord
+from interlock.gateway.results import ChatResult, ChatStream
 from interlock.wire.anthropic_messages import chat_request_from_messages, parse_messages_request
 from interlock.wire.anthropic_responses import AnthropicEventsFromOpenAI, anthropic_message_from_openai
+from interlock.wire.openai_chat import ChatCompletionRequest
 
-log = logging.getLogger("interlock.api")
+
+def _parse(data: Any) -> ChatCompletionRequest:
+    return chat_request_from_messages(parse_messages_request(data))
+
+
+def _render(result: ChatResult) -> Response:
+    message = anthropic_message_from_openai(result.response, result.served.deployment.model)
+    return json_response(message, headers=result.served.headers())
+
+
+def _stream_body(stream: ChatStream, on_end: OnEnd) -> AsyncIterator[bytes]:
+    return sse_anthropic(stream.chunks, AnthropicEventsFromOpenAI(stream.served.deployment.model), on_end)
+
+
+MESSAGES = ChatRoute("messages", _parse, _render, _stream_body, anthropic_error)
 
 
 async def messages(request: Request) -> Response:
-    state: AppState = request.app.state.interlock
-    gateway = state.gateway
-    rec = RequestRecord(request_id=request.state.request_id, endpoint="messages")
-    try:
-        caller = await gateway.identify(presented_key(request))
-        parsed = parse_messages_request(await read_json(request, gateway.runtime.config.server.max_body_bytes))
-        req = chat_request_from_messages(parsed)
-        if req.stream:
-            stream = await gateway.chat_stream(req, rec, caller, hints_from(request))
-
-            def on_end(error: InterlockError | None, completed: bool) -> None:
-                gateway.record(rec, error, status=None if completed else 499)
-
-            events = AnthropicEventsFromOpenAI(stream.served.deployment.model)
-            return EventStreamResponse(
-                sse_anthropic(stream.chunks, events, on_end),
-                media_type="text/event-stream",
-                headers={**stream.served.headers(), "cache-control": "no-cache"},
-            )
-        result = await gateway.chat(req, rec, caller, hints_from(request))
-        message = anthropic_message_from_openai(result.response, result.served.deployment.model)
-    except InterlockError as exc:
-        gateway.record(rec, exc)
-        return anthropic_error(exc)
-    gateway.record(rec)
-    return json_response(message, headers=result.served.headers())
+    return await serve_chat(request, MESSAGES)
 
 
 async def sse_anthropic(
@@ -77,9 +65,8 @@ async def sse_anthropic(
     except InterlockError as exc:
         error = exc
         yield _event("error", exc.to_anthropic())
-    except Exception:
-        log.exception("stream failed")
-        error = InterlockError("The stream failed inside the gateway.", code="internal_error")
+    except Exception as exc:
+        error = internal_error(exc, "/v1/messages")
         yield _event("error", error.to_anthropic())
     finally:
         on_end(error, completed or error is not None)

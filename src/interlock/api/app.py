@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 from pathlib import Path
 from collections.abc import AsyncIterator, Callable
 
@@ -16,7 +15,8 @@ from starlette.routing import Route
 
 from interlock.api import admin_routes, anthropic_routes, health_routes, openai_routes
 from interlock.api.middleware import RequestIdMiddleware
-from interlock.api.rendering import openai_error
+from interlock.api.rendering import error_for_path
+from interlock.api.shield import UnexpectedErrorShield
 from interlock.api.state import AppState
 from interlock.errors import InterlockError, InvalidRequest, ModelNotFound
 from interlock.gateway.runtime import Runtime
@@ -24,8 +24,6 @@ from interlock.gateway.switch import RuntimeSwitch
 from interlock.versions.history import ConfigHistory
 from interlock.versions.migrations import open_versions_database
 from interlock.versions.reload import ConfigReloader
-
-log = logging.getLogger("interlock.api")
 
 
 def _routes() -> list[Route]:
@@ -45,18 +43,18 @@ def _routes() -> list[Route]:
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
+    """No such route or method: answered in the format of the API the path belongs to."""
     assert isinstance(exc, HTTPException)
+    path = request.url.path
     if exc.status_code == 404:
-        err: InterlockError = ModelNotFound(f"No route {request.method} {request.url.path} on this gateway.", code="not_found")
+        err: InterlockError = ModelNotFound(f"No route {request.method} {path} on this gateway.", code="not_found")
     else:
-        err = InvalidRequest(f"{request.method} is not allowed on {request.url.path}.", code="method_not_allowed")
+        err = InvalidRequest(f"{request.method} is not allowed on {path}.", code="method_not_allowed")
         err.status = exc.status_code  # type: ignore[misc]
-    return openai_error(err)
-
-
-async def _unexpected(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error", extra={"fields": {"path": request.url.path}})
-    return openai_error(InterlockError("The gateway hit an internal error; it has been logged.", code="internal_error"))
+    response = error_for_path(path, err)
+    if exc.headers:
+        response.headers.update(exc.headers)  # Allow, on a 405
+    return response
 
 
 def build_app(
@@ -91,8 +89,8 @@ def build_app(
 
     app = Starlette(
         routes=_routes(),
-        middleware=[Middleware(RequestIdMiddleware)],
-        exception_handlers={HTTPException: _http_error, Exception: _unexpected},
+        middleware=[Middleware(RequestIdMiddleware), Middleware(UnexpectedErrorShield)],
+        exception_handlers={HTTPException: _http_error},
         lifespan=lifespan,
     )
     app.state.interlock = state

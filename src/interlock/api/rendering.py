@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -11,10 +10,9 @@ import orjson
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from interlock.api.disconnect import wait_for_disconnect
+from interlock.api.unexpected import internal_error
 from interlock.errors import InterlockError
-
-log = logging.getLogger("interlock.api")
-
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(orjson.dumps(data), status_code=status, media_type="application/json", headers=headers)
@@ -28,14 +26,63 @@ def anthropic_error(exc: InterlockError, headers: dict[str, str] | None = None) 
     return json_response(exc.to_anthropic(), exc.status, {**exc.headers(), **(headers or {})})
 
 
+def speaks_anthropic(path: str) -> bool:
+    """Whether ``path`` is an Anthropic-format route, whose errors clients parse in Anthropic's shape."""
+    return path == "/v1/messages" or path.startswith("/v1/messages/")
+
+
+def error_for_path(path: str, exc: InterlockError) -> Response:
+    """An error in the format of the API the path belongs to (OpenAI's everywhere but /v1/messages)."""
+    return anthropic_error(exc) if speaks_anthropic(path) else openai_error(exc)
+
+
+class PrimedStream:
+    """An SSE body whose first item was produced before the response started.
+
+    Producing it starts the body's generator, so its ``finally`` (recording the request, closing the
+    upstream) is sure to run on ``aclose()``; a generator never started would skip it entirely.
+    """
+
+    def __init__(self, first: bytes, rest: AsyncIterator[bytes]) -> None:
+        self._first: bytes | None = first
+        self._rest = rest
+
+    @classmethod
+    async def start(cls, body: AsyncIterator[bytes]) -> PrimedStream:
+        return cls(await anext(body), body)
+
+    def __aiter__(self) -> PrimedStream:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self._first is not None:
+            first, self._first = self._first, None
+            return first
+        return await anext(self._rest)
+
+    async def aclose(self) -> None:
+        aclose = getattr(self._rest, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
 class EventStreamResponse(StreamingResponse):
-    """A streaming response that stops its body as soon as the client disconnects, as Starlette's does.
+    """A streaming response that stops its body as soon as the client disconnects, as Starlette's does,
+    and always closes the body (so the stream's own clean-up runs, however the response ended).
 
     For servers on ASGI spec < 2.4 (uvicorn), Starlette watches for the disconnect with an anyio task
     group per response, about 0.1 ms of CPU; one plain task that cancels the streaming task does the same.
     """
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self._respond(scope, receive, send)
+        finally:
+            aclose = getattr(self.body_iterator, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+    async def _respond(self, scope: Scope, receive: Receive, send: Send) -> None:
         spec = scope.get("asgi", {}).get("spec_version", "2.0")
         if scope["type"] != "http" or tuple(map(int, spec.split("."))) >= (2, 4):
             await super().__call__(scope, receive, send)
@@ -46,8 +93,7 @@ class EventStreamResponse(StreamingResponse):
 
         async def watch() -> None:
             nonlocal disconnected
-            while (await receive())["type"] != "http.disconnect":
-                pass
+            await wait_for_disconnect(receive)
             disconnected = True
             streamer.cancel()  # interrupts the body wherever it waits, e.g. on a stalled upstream
 
@@ -80,9 +126,8 @@ async def sse_openai(
     except InterlockError as exc:
         error = exc
         yield b"data: " + orjson.dumps(exc.to_openai()) + b"\n\n"
-    except Exception:
-        log.exception("stream failed")
-        error = InterlockError("The stream failed inside the gateway.", code="internal_error")
+    except Exception as exc:
+        error = internal_error(exc, "/v1/chat/completions")
         yield b"data: " + orjson.dumps(error.to_openai()) + b"\n\n"
     finally:
         on_end(error, completed or error is not None)

@@ -1,8 +1,11 @@
-"""``interlock audit``: verify the hash-chained audit log, export it for the compliance team."""
+"""``interlock audit``: verify the hash-chained audit log (against an anchor kept elsewhere), print its
+head for anchoring, export it for the compliance team."""
 
 from __future__ import annotations
 
 import json
+import re
+import sqlite3
 import sys
 from datetime import date
 from pathlib import Path
@@ -12,6 +15,7 @@ from rich.console import Console
 
 from interlock.cli.loading import load_or_exit
 from interlock.compliance import AuditLog
+from interlock.compliance.audit import AuditLogDamaged
 from interlock.storage.database import default_sqlite_path
 
 audit_app = typer.Typer(help="Verify and export the compliance audit log.", no_args_is_help=True)
@@ -35,20 +39,64 @@ def _open(path: Path) -> AuditLog:
     if not path.is_file():
         console.print(f"[bold red]no audit log at {path}[/]")
         raise typer.Exit(code=2)
-    return AuditLog(path)
+    try:
+        return AuditLog(path)
+    except sqlite3.DatabaseError as exc:
+        console.print(f"[bold red]{path} is not a readable audit log[/]: {exc}")
+        raise typer.Exit(code=2) from None
+
+
+_ANCHOR = re.compile(r"(?P<seq>\d+):(?P<hash>[0-9a-f]{64})")
+
+
+def _parse_anchor(value: str | None) -> tuple[int, str] | None:
+    if value is None:
+        return None
+    match = _ANCHOR.fullmatch(value.strip().lower())
+    if match is None:
+        raise typer.BadParameter("use SEQ:HASH as printed by `interlock audit head`", param_hint="--anchor")
+    return int(match["seq"]), match["hash"]
+
+
+AnchorOption = typer.Option(
+    None,
+    "--anchor",
+    help="SEQ:HASH printed by `interlock audit head` and kept where the log's writers cannot write; "
+    "catches a chain rewritten from scratch",
+)
 
 
 @audit_app.command("verify")
-def verify(path: Path | None = PathOption, config: Path | None = ConfigOption) -> None:
+def verify(
+    path: Path | None = PathOption, config: Path | None = ConfigOption, anchor: str | None = AnchorOption
+) -> None:
     """Walk the hash chain; name the first edited, removed or reordered record and exit 1 if there is one."""
+    pinned = _parse_anchor(anchor)
     where = _audit_path(path, config)
-    result = _open(where).verify()
+    try:
+        result = _open(where).verify(anchor=pinned)
+    except sqlite3.DatabaseError as exc:  # tables dropped or the file damaged
+        console.print(f"[bold red]TAMPERED[/] {where}: the log cannot be read ({exc})")
+        raise typer.Exit(code=1) from None
     if result.ok:
-        console.print(f"[green]ok[/] {where}: {result.records_checked} records, chain intact")
+        against = f", matches the anchor at record {pinned[0]}" if pinned else ""
+        console.print(f"[green]ok[/] {where}: {result.records_checked} records, chain intact{against}")
         return
     console.print(f"[bold red]TAMPERED[/] {where}: first bad record seq={result.first_bad_seq} "
                   f"request_id={result.first_bad_request_id}: {result.problem}")
     raise typer.Exit(code=1)
+
+
+@audit_app.command("head")
+def head(path: Path | None = PathOption, config: Path | None = ConfigOption) -> None:
+    """Print SEQ:HASH of the newest record; keep it elsewhere and pass it to `verify --anchor` later."""
+    where = _audit_path(path, config)
+    try:
+        seq, digest = _open(where).head()
+    except (AuditLogDamaged, sqlite3.DatabaseError) as exc:
+        console.print(f"[bold red]TAMPERED[/] {where}: {exc}")
+        raise typer.Exit(code=1) from None
+    print(f"{seq}:{digest}")
 
 
 @audit_app.command("export")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import typer
@@ -42,6 +44,9 @@ def serve(
             "[yellow]Running WITHOUT authentication: any client that can reach "
             f"{bind_host}:{bind_port} can use it.[/]"
         )
+    notice = admin_notice(server.admin_key_env, os.environ)
+    if notice:
+        console.print(f"[yellow]{notice}[/]")
     console.print("Loading models (the first start can take a little while) ...")
     ready = f"Ready: the OpenAI-compatible API is at http://{bind_host}:{bind_port}/v1"
     if config is not None:
@@ -53,3 +58,11 @@ def serve(
     gc.freeze()
     gc.set_threshold(10_000, 10, 10)
     uvicorn.run(app, host=bind_host, port=bind_port, log_level="warning", access_log=False, loop="auto", http="auto")
+
+
+def admin_notice(admin_key_env: str, environ: Mapping[str, str]) -> str | None:
+    """What to say at start when the admin endpoints are off (no admin key in the environment)."""
+    if environ.get(admin_key_env):
+        return None
+    return (f"Admin endpoints (/admin/*: deployments, config, reload) are off until {admin_key_env} is set "
+            "to a secret; clients then send it as 'Authorization: Bearer <key>'.")

@@ -1,11 +1,19 @@
 """Compliance: sensitivity detection, policy decisions, redaction and the audit log.
 
-A request is scanned (``scan_request``) into a ``SensitivityReport``; ``decide`` judges the
+A request body is scanned (``scan_request``: every string, number and key it sends, folded so
+obfuscated values read plainly) into a ``SensitivityReport``; ``decide`` judges the
 candidate deployments against the ``CompliancePolicy``; ``redact_request`` and the restorers
 handle deployments that may only see a redacted request; ``AuditLog`` records where it went.
 """
 
-from interlock.compliance.audit import AuditEntry, AuditLog, AuditRecord, VerifyResult
+from interlock.compliance.audit import (
+    AuditEntry,
+    AuditLog,
+    AuditLogDamaged,
+    AuditRecord,
+    Recipient,
+    VerifyResult,
+)
 from interlock.compliance.decision import ComplianceDecision, DeploymentVerdict, RuleOutcome, decide
 from interlock.compliance.detection import DataClass, Detection, Detector, DetectorRegistry, Location
 from interlock.compliance.policy import (
@@ -16,7 +24,13 @@ from interlock.compliance.policy import (
     Requirement,
 )
 from interlock.compliance.recognizers import BUILTIN_KINDS, builtin_registry
-from interlock.compliance.redaction import Redaction, Restorer, StreamRestorer, redact_request
+from interlock.compliance.redaction import (
+    Redaction,
+    Restorer,
+    StreamRestorer,
+    UnredactableValue,
+    redact_request,
+)
 from interlock.compliance.response_restoring import ChunkRestorer, restore_completion
 from interlock.compliance.scanning import (
     Scanner,
@@ -30,6 +44,7 @@ __all__ = [
     "BUILTIN_KINDS",
     "AuditEntry",
     "AuditLog",
+    "AuditLogDamaged",
     "AuditRecord",
     "ChunkRestorer",
     "ComplianceDecision",
@@ -43,6 +58,7 @@ __all__ = [
     "Detector",
     "DetectorRegistry",
     "Location",
+    "Recipient",
     "Redaction",
     "Requirement",
     "Restorer",
@@ -50,6 +66,7 @@ __all__ = [
     "Scanner",
     "SensitivityReport",
     "StreamRestorer",
+    "UnredactableValue",
     "VerifyResult",
     "builtin_registry",
     "decide",

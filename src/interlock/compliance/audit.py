@@ -1,11 +1,12 @@
 """The compliance audit log: an append-only, hash-chained SQLite record of where each request went.
 
 Each record holds metadata only (time, request id, key id, team, data classes, rules, action,
-deployment, perimeter, region, config hash), never a detected value. Record ``n`` stores the
-SHA-256 of its canonical JSON and of record ``n-1``'s hash, so editing, removing or reordering
-any record breaks the chain from that point on; ``verify`` names the first bad record. Triggers
-refuse UPDATE and DELETE; a head row catches removal of the newest records, and ``head()`` can
-be copied elsewhere to anchor the chain against someone who rewrites the whole file.
+deployment, perimeter, region, config hash, every deployment the request was sent to), never a
+detected value. Record ``n`` stores the SHA-256 of its canonical JSON and of record ``n-1``'s
+hash, so editing, removing or reordering any record breaks the chain from that point on;
+``verify`` names the first bad record. Triggers refuse UPDATE and DELETE; a head row catches
+removal of the newest records, and ``head()`` can be copied elsewhere to anchor the chain
+against someone who rewrites the whole file.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ _FIELDS = (
     "region",
     "config_hash",
 )
+# Added by migration 2; records written before it have none, and their hash does not cover it.
+_OPTIONAL_FIELDS = ("sent_to",)
 
 # Numbered schema migrations; the applied ones are recorded in schema_migrations. Each is
 # idempotent, so two processes opening a new file at once cannot trip over each other.
@@ -56,7 +59,27 @@ _MIGRATIONS: tuple[str, ...] = (
     );
     INSERT OR IGNORE INTO audit_head VALUES (1, 0, hex(zeroblob(32)));  -- the genesis hash
     """,
+    # Every deployment a request was sent to (a fallback sends it to several), as JSON.
+    "ALTER TABLE audit_records ADD COLUMN sent_to TEXT;",
 )
+
+
+class AuditLogDamaged(RuntimeError):
+    """The file is not an audit log this code can append to (its head row is gone, say)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """One deployment that received the request body, and in what form (``route``, ``redact``, ``allow``)."""
+
+    deployment: str
+    action: str
+    perimeter: str | None = None
+    region: str | None = None
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {"deployment": self.deployment, "action": self.action, "perimeter": self.perimeter,
+                "region": self.region}
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +93,10 @@ class AuditEntry:
     config_hash: str
     key_id: str | None = None  # the key's id or name, never the key itself
     team: str | None = None
-    deployment: str | None = None  # None when refused
+    deployment: str | None = None  # the one that answered (or failed last); None when refused
     perimeter: str | None = None
     region: str | None = None
+    sent_to: Sequence[Recipient] = ()  # every deployment that received the body, in order
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +115,7 @@ class AuditRecord:
     config_hash: str
     prev_hash: str = field(default=GENESIS)
     hash: str = field(default="")
+    sent_to: list[dict[str, str | None]] | None = None  # None: written before this was recorded
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -109,7 +134,9 @@ class VerifyResult:
 
 
 def record_hash(prev_hash: str, fields: dict[str, Any]) -> str:
-    canonical = json.dumps({k: fields[k] for k in _FIELDS}, sort_keys=True, separators=(",", ":"))
+    covered = {k: fields[k] for k in _FIELDS}
+    covered.update({k: fields[k] for k in _OPTIONAL_FIELDS if fields.get(k) is not None})
+    canonical = json.dumps(covered, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(f"{prev_hash}\n{canonical}".encode()).hexdigest()
 
 
@@ -145,11 +172,21 @@ class AuditLog:
             for version, script in enumerate(_MIGRATIONS, start=1):
                 if version in done:
                     continue
-                applied = _timestamp(self._clock())
-                self._db.executescript(
-                    f"BEGIN IMMEDIATE;{script}"
-                    f"INSERT OR IGNORE INTO schema_migrations VALUES ({version}, '{applied}');COMMIT;"
-                )
+                # Checked again under the write lock: another process may have applied it meanwhile.
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    applied = self._db.execute(
+                        "SELECT 1 FROM schema_migrations WHERE version = ?", (version,)
+                    ).fetchone()
+                    if applied is None:
+                        for statement in _statements(script):
+                            self._db.execute(statement)
+                        applied_at = _timestamp(self._clock())
+                        self._db.execute("INSERT INTO schema_migrations VALUES (?, ?)", (version, applied_at))
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
 
     def close(self) -> None:
         with self._lock:
@@ -166,6 +203,11 @@ class AuditLog:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 head = self._db.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
+                if head is None:
+                    raise AuditLogDamaged(
+                        "the audit log's head row is missing (the file was altered); "
+                        "run `interlock audit verify`"
+                    )
                 seq, prev = head["seq"], head["hash"]
                 for entry in entries:
                     record = self._insert(entry, seq + 1, prev)
@@ -192,21 +234,34 @@ class AuditLog:
             "perimeter": entry.perimeter,
             "region": entry.region,
             "config_hash": entry.config_hash,
+            "sent_to": [r.to_dict() for r in entry.sent_to],
         }
         record = AuditRecord(**fields, prev_hash=prev_hash, hash=record_hash(prev_hash, fields))
-        row = {**fields, "data_classes": json.dumps(fields["data_classes"]), "rules": json.dumps(fields["rules"])}
+        row = {
+            **fields,
+            "data_classes": json.dumps(fields["data_classes"]),
+            "rules": json.dumps(fields["rules"]),
+            "sent_to": json.dumps(fields["sent_to"]),
+        }
+        columns = (*_FIELDS, *_OPTIONAL_FIELDS)
         self._db.execute(
-            f"INSERT INTO audit_records ({', '.join(_FIELDS)}, prev_hash, hash) "
-            f"VALUES ({', '.join('?' for _ in _FIELDS)}, ?, ?)",
-            [row[k] for k in _FIELDS] + [record.prev_hash, record.hash],
+            f"INSERT INTO audit_records ({', '.join(columns)}, prev_hash, hash) "
+            f"VALUES ({', '.join('?' for _ in columns)}, ?, ?)",
+            [row[k] for k in columns] + [record.prev_hash, record.hash],
         )
         return record
 
     def head(self) -> tuple[int, str]:
         """(sequence number, hash) of the newest record; store it elsewhere to anchor the chain."""
+        head = self._head()
+        if head is None:
+            raise AuditLogDamaged("the audit log's head row is missing (the file was altered)")
+        return head
+
+    def _head(self) -> tuple[int, str] | None:
         with self._lock:
             row = self._db.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
-        return int(row["seq"]), str(row["hash"])
+        return None if row is None else (int(row["seq"]), str(row["hash"]))
 
     def records(self, since: datetime | date | None = None) -> Iterator[AuditRecord]:
         """Records in chain order, optionally only those at or after ``since`` (UTC)."""
@@ -220,6 +275,7 @@ class AuditLog:
             values = dict(row)
             values["data_classes"] = json.loads(values["data_classes"])
             values["rules"] = json.loads(values["rules"])
+            values["sent_to"] = None if values["sent_to"] is None else json.loads(values["sent_to"])
             yield AuditRecord(**values)
 
     def export(self, since: datetime | date | None = None) -> Iterator[dict[str, Any]]:
@@ -240,7 +296,7 @@ class AuditLog:
                 return self._bad(
                     checked, record, "does not follow the record before it (one was removed or reordered)"
                 )
-            fields = {k: getattr(record, k) for k in _FIELDS}
+            fields = {k: getattr(record, k) for k in (*_FIELDS, *_OPTIONAL_FIELDS)}
             if record_hash(prev, fields) != record.hash:
                 return self._bad(checked, record, "contents do not match its hash (edited)")
             if anchor is not None and record.seq == anchor[0]:
@@ -248,7 +304,12 @@ class AuditLog:
                     return self._bad(checked, record, "differs from the anchored head (chain rewritten)")
                 anchored = True
             prev, expected_seq, checked = record.hash, expected_seq + 1, checked + 1
-        head_seq, head_hash = self.head()
+        head = self._head()
+        if head is None:
+            return VerifyResult(
+                False, checked, checked + 1, None, "the head row is missing (removed from the file)"
+            )
+        head_seq, head_hash = head
         if head_seq != checked or head_hash != prev:
             return VerifyResult(
                 False,
@@ -266,3 +327,16 @@ class AuditLog:
     @staticmethod
     def _bad(checked: int, record: AuditRecord, problem: str) -> VerifyResult:
         return VerifyResult(False, checked, record.seq, record.request_id, f"record {record.seq}: {problem}")
+
+
+def _statements(script: str) -> list[str]:
+    """The SQL statements of a migration script, in order (a trigger body holds semicolons)."""
+    out: list[str] = []
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                out.append(pending.strip())
+            pending = ""
+    return out

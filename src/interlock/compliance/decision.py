@@ -7,11 +7,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from interlock.compliance.audit import AuditEntry
+from interlock.compliance.audit import AuditEntry, Recipient
 from interlock.compliance.detection import DataClass
 from interlock.compliance.policy import CompliancePolicy, ComplianceRule, DeploymentAttributes
 from interlock.compliance.scanning import SensitivityReport
@@ -29,15 +29,24 @@ class RuleOutcome:
     triggered_by: tuple[DataClass, ...]  # empty for an ``always`` rule
     satisfied: bool
     effect: Effect
+    # Classes a ``redact`` rule could not redact here (found in an object key or a number
+    # parameter), which turned its effect into ``exclude``.
+    unredactable: tuple[DataClass, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "rule": self.rule,
             "action": self.action,
             "triggered_by": [c.value for c in self.triggered_by],
             "satisfied": self.satisfied,
             "effect": self.effect,
         }
+        if self.unredactable:
+            classes = ", ".join(c.value for c in self.unredactable)
+            out["note"] = (
+                f"{classes} data sits where it cannot be redacted (an object key or a number parameter)"
+            )
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,12 +142,15 @@ class ComplianceDecision:
         deployment: str | None,
         key_id: str | None = None,
         team: str | None = None,
+        sent_to: Sequence[Recipient] = (),
     ) -> AuditEntry:
-        """The audit record for sending to ``deployment`` (None: the request was refused)."""
+        """The audit record for sending to ``deployment`` (None: the request was refused); ``sent_to``
+        lists every deployment that received the body (after a fallback, more than the one that answered)."""
         classes = sorted(c.value for c in self.data_classes)
         if deployment is None:
             action = "block" if any(r.action == "block" for r in self.rules) else "refuse"
-            return AuditEntry(request_id, classes, self.rule_names, action, config_hash, key_id, team)
+            return AuditEntry(request_id, classes, self.rule_names, action, config_hash, key_id, team,
+                              sent_to=tuple(sent_to))
         verdict = self.verdict(deployment)
         if not verdict.allowed:
             raise ValueError(f"{deployment!r} is not allowed by this decision; it cannot be audited as sent")
@@ -153,7 +165,13 @@ class ComplianceDecision:
             deployment,
             verdict.attributes.perimeter,
             verdict.attributes.region,
+            tuple(sent_to),
         )
+
+    def recipient(self, deployment: str) -> Recipient:
+        """How ``deployment`` received this request, for the audit record."""
+        verdict = self.verdict(deployment)
+        return Recipient(deployment, verdict.action, verdict.attributes.perimeter, verdict.attributes.region)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -174,28 +192,35 @@ def decide(
 ) -> ComplianceDecision:
     """Judge every candidate deployment against every rule the request triggers."""
     present = report.data_classes
+    fixed = report.unredactable_classes
     triggered: list[tuple[ComplianceRule, tuple[DataClass, ...]]] = []
     for rule in policy.rules_for(team=team, key=key):
         hit = tuple(c for c in rule.data_classes if c in present)
         if rule.always or hit:
             triggered.append((rule, hit))
     verdicts = tuple(
-        DeploymentVerdict(name, attrs, tuple(_judge(rule, hit, attrs) for rule, hit in triggered))
+        DeploymentVerdict(name, attrs, tuple(_judge(rule, hit, attrs, fixed) for rule, hit in triggered))
         for name, attrs in candidates.items()
     )
     return ComplianceDecision(present, tuple(rule for rule, _ in triggered), verdicts)
 
 
-def _judge(rule: ComplianceRule, hit: tuple[DataClass, ...], attrs: DeploymentAttributes) -> RuleOutcome:
+def _judge(
+    rule: ComplianceRule, hit: tuple[DataClass, ...], attrs: DeploymentAttributes, fixed: frozenset[DataClass]
+) -> RuleOutcome:
     satisfied = any(req.satisfied_by(attrs) for req in rule.require_any)
     effect: Effect
+    unredactable: tuple[DataClass, ...] = ()
     if rule.action == "block":
         effect = "block"
     elif satisfied:
         effect = "allow"
+    elif rule.action == "redact":
+        unredactable = tuple(c for c in hit if c in fixed)
+        effect = "exclude" if unredactable else "redact"
     else:
-        effect = "redact" if rule.action == "redact" else "exclude"
-    return RuleOutcome(rule.name, rule.action, hit, satisfied, effect)
+        effect = "exclude"
+    return RuleOutcome(rule.name, rule.action, hit, satisfied, effect, unredactable)
 
 
 def _join(items: tuple[str, ...] | list[str]) -> str:

@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from interlock.compliance.wire_names import WIRE_NAMES
 
 
 class DataClass(StrEnum):
@@ -24,21 +26,60 @@ class DataClass(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class KeyName:
+    """A path step naming an object key itself (not the value under it): keys are sent too."""
+
+    key: str
+
+    def __repr__(self) -> str:  # never the key: it may be the sensitive value
+        return "KeyName(...)"
+
+
+# Where in the body a text came from: a string value, a number (as its decimal text), an object key.
+TextForm = Literal["string", "number", "key"]
+# Fields whose numbers are data the model reads (tool inputs), not parameters such as ``seed``.
+_DATA_FIELDS = frozenset({"tool_call_arguments", "tool_result"})
+
+
+def is_redactable(form: str, field: str) -> bool:
+    """Whether a placeholder can stand in place of a text: a string's can; so can a number's inside
+    tool inputs. An object key, or a number where the upstream expects one (``seed``, a schema bound),
+    cannot, so a deployment that may only see such a value redacted must not get the request."""
+    return form == "string" or (form == "number" and field in _DATA_FIELDS)
+
+
+@dataclass(frozen=True, slots=True)
 class Location:
     """Where a text sits in a request: a JSON path plus the message it belongs to."""
 
-    path: tuple[str | int, ...]
+    path: tuple[str | int | KeyName, ...]
     message_index: int | None = None
     role: str | None = None
-    field: str = "content"  # content | tool_call_arguments | tool_result | system | prompt | ...
+    field: str = "content"  # content | tool_call_arguments | tool_result | system | tools | metadata | ...
+    form: TextForm = "string"
+
+    @property
+    def redactable(self) -> bool:
+        return is_redactable(self.form, self.field)
 
     @property
     def pointer(self) -> str:
-        """The path written the way config errors are: ``messages[2].content[0].text``."""
+        """The path written the way config errors are: ``messages[2].content[0].text``.
+
+        Keys that are not wire-format field names (a metadata key, a tool parameter name) print as
+        ``*``, and an object key itself as ``*(key)``: either may be what was detected.
+        """
         out = ""
         for step in self.path:
-            out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else step)
+            if isinstance(step, int):
+                out += f"[{step}]"
+                continue
+            shown = "*(key)" if isinstance(step, KeyName) else (step if step in WIRE_NAMES else "*")
+            out += f".{shown}" if out else shown
         return out
+
+    def __repr__(self) -> str:  # the path may hold the request's own keys: print the masked pointer
+        return f"Location({self.pointer!r}, role={self.role!r}, field={self.field!r}, form={self.form!r})"
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from interlock.compliance.detection import DataClass, Detection, merged_spans
+from interlock.compliance.normalisation import normalise
 from interlock.compliance.request_text import Path, iter_texts, replace_texts
 from interlock.compliance.scanning import SensitivityReport
 
@@ -26,8 +27,14 @@ class Restorer:
     """Puts original values back in place of this request's placeholders."""
 
     def __init__(self, values: Mapping[str, str]) -> None:
-        self._values = dict(values)  # placeholder -> original value
-        self._escaped = {p: json.dumps(v)[1:-1] for p, v in self._values.items()}
+        # placeholder -> original value, as plain text and as text inside a JSON string. A value
+        # cut out of JSON text (tool arguments) may hold escapes: it is already in JSON form.
+        self._values: dict[str, str] = {}
+        self._escaped: dict[str, str] = {}
+        for placeholder, value in values.items():
+            plain = _json_unescaped(value)
+            self._values[placeholder] = plain
+            self._escaped[placeholder] = value if plain != value else json.dumps(value)[1:-1]
 
     def __repr__(self) -> str:  # never the values: this object may end up in a log line
         return f"Restorer({len(self._values)} placeholders)"
@@ -46,6 +53,20 @@ class Restorer:
     def stream(self, *, json_escaped: bool = False) -> StreamRestorer:
         """A restorer for one streamed text (one choice's content, one tool call's arguments)."""
         return StreamRestorer(self, json_escaped=json_escaped)
+
+
+_JSON_ESCAPE = re.compile(r"\\u[0-9a-fA-F]{4}")
+
+
+def _json_unescaped(value: str) -> str:
+    """``value`` with its JSON escapes decoded when it holds any (and decodes cleanly)."""
+    if "\\u" not in value or not _JSON_ESCAPE.search(value):
+        return value
+    try:
+        decoded = json.loads(f'"{value}"')
+    except ValueError:
+        return value
+    return decoded if isinstance(decoded, str) else value
 
 
 class StreamRestorer:
@@ -92,20 +113,32 @@ class Redaction:
         return bool(self.counts)
 
 
+class UnredactableValue(ValueError):
+    """A value to redact sits where no placeholder can stand: an object key, or a number the upstream
+    needs as a number. The deployment that may only see it redacted must not get this request."""
+
+
 def redact_request(
     request: Mapping[str, Any], report: SensitivityReport, classes: Iterable[DataClass] | None = None
 ) -> Redaction:
     """Redact the detections of ``classes`` (all when None) found in ``request`` by ``report``.
 
     ``report`` must come from scanning this same request. The original request is not modified.
+    Raises ``UnredactableValue`` when a value to redact (or a repeat of one) cannot be replaced.
     """
     selected = report.detections if classes is None else report.of_classes(classes).detections
-    texts: dict[Path, str] = {loc.path: text for loc, text in iter_texts(request)}
+    located = list(iter_texts(request))
+    texts: dict[Path, str] = {loc.path: text for loc, text in located}
+    fixed = {loc.path for loc, _ in located if not loc.redactable}
     minter = _PlaceholderMinter(texts.values())
     by_path: dict[Path, list[Detection]] = defaultdict(list)
     for det in selected:
         if det.location is None or det.location.path not in texts:
             raise ValueError("the report does not belong to this request (a detection has no matching text)")
+        if det.location.path in fixed:
+            raise UnredactableValue(
+                f"a {det.data_class.value} value at {det.location.pointer} cannot be redacted in place"
+            )
         by_path[det.location.path].append(det)
 
     new_texts: dict[Path, str] = {}
@@ -122,7 +155,7 @@ def redact_request(
         pieces.append(text[last:])
         new_texts[path] = "".join(pieces)
 
-    _replace_other_occurrences(texts, new_texts, minter.values)
+    _replace_other_occurrences(texts, new_texts, minter.values, fixed)
     return Redaction(replace_texts(request, new_texts), Restorer(minter.by_placeholder), dict(minter.counts))
 
 
@@ -131,34 +164,48 @@ class _PlaceholderMinter:
         # Placeholder-shaped strings the caller already wrote must not be minted, or restoring
         # would overwrite them.
         self._taken = {m.group() for text in texts if "<" in text for m in PLACEHOLDER.finditer(text)}
-        self.values: dict[str, str] = {}  # value -> placeholder
+        self.values: dict[str, str] = {}  # folded value -> placeholder
         self.by_placeholder: dict[str, str] = {}
         self.counts: dict[str, int] = defaultdict(int)
 
     def placeholder_for(self, kind: str, value: str) -> str:
-        if value in self.values:
-            return self.values[value]
+        # Keyed by the folded form: "536–22–8191" and "536-22-8191" are one value, one placeholder.
+        key = normalise(value).text
+        if key in self.values:
+            return self.values[key]
         label = kind.upper()
         while True:
             self.counts[kind] += 1
             placeholder = f"<{label}_{self.counts[kind]}>"
             if placeholder not in self._taken:
                 break
-        self.values[value] = placeholder
+        self.values[key] = placeholder
         self.by_placeholder[placeholder] = value
         return placeholder
 
 
 def _replace_other_occurrences(
-    originals: Mapping[Path, str], new_texts: dict[Path, str], values: Mapping[str, str]
+    originals: Mapping[Path, str], new_texts: dict[Path, str], values: Mapping[str, str], fixed: set[Path]
 ) -> None:
-    """Replace whole-token repeats of redacted values in every text, detected there or not."""
+    """Replace whole-token repeats of redacted values in every text, detected there or not.
+
+    Repeats are matched on the folded text, so an obfuscated repeat is caught too. A repeat where
+    no placeholder can stand (``fixed``: a key, a number parameter) makes the request unredactable.
+    """
     if not values:
         return
     ordered = sorted(values, key=len, reverse=True)
     pattern = re.compile("|".join(rf"(?<![A-Za-z0-9]){re.escape(v)}(?![A-Za-z0-9])" for v in ordered))
     for path, original in originals.items():
         current = new_texts.get(path, original)
-        replaced = pattern.sub(lambda m: values[m.group()], current)
-        if replaced != current:
-            new_texts[path] = replaced
+        folded = normalise(current)
+        pieces: list[str] = []
+        last = 0
+        for match in pattern.finditer(folded.text):
+            if path in fixed:
+                raise UnredactableValue("a redacted value is repeated where it cannot be redacted in place")
+            start, end = folded.original_span(*match.span())
+            pieces += [current[last:start], values[match.group()]]
+            last = end
+        if pieces:
+            new_texts[path] = "".join(pieces) + current[last:]

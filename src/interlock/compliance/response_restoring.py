@@ -1,7 +1,8 @@
 """Putting redacted values back into OpenAI-shape answers: whole completions and stream chunks.
 
-Message content is restored as plain text; tool call arguments are JSON text, so values go
-back JSON-escaped. In a stream each choice's content and each tool call's arguments has its own
+Message content and tool call names are restored as plain text (a tool named after a redacted
+value is called by its placeholder); tool call arguments are JSON text, so values go back
+JSON-escaped. In a stream each choice's content and each tool call's arguments has its own
 ``StreamRestorer``; what they hold back is released on that choice's ``finish_reason`` chunk.
 """
 
@@ -29,6 +30,8 @@ def restore_completion(body: JSON, restorer: Restorer) -> JSON:
                 message[key] = restorer.restore(message[key])
         for call in message.get("tool_calls") or []:
             function = call.get("function") or {}
+            if isinstance(function.get("name"), str):
+                function["name"] = restorer.restore(function["name"])
             if isinstance(function.get("arguments"), str):
                 function["arguments"] = restorer.restore(function["arguments"], json_escaped=True)
     return out
@@ -53,6 +56,8 @@ class ChunkRestorer:
                     delta["content"] = self._feed((index, "content", 0), delta["content"])
                 for call in delta.get("tool_calls") or []:
                     function = call.get("function") or {}
+                    if isinstance(function.get("name"), str):  # sent whole, in the call's first chunk
+                        function["name"] = self._restorer.restore(function["name"])
                     if isinstance(function.get("arguments"), str):
                         key = (index, "arguments", int(call.get("index", 0)))
                         function["arguments"] = self._feed(key, function["arguments"])

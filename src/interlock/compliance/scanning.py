@@ -21,10 +21,11 @@ from interlock.compliance.detection import (
     Location,
     drop_contained_same_kind,
 )
+from interlock.compliance.normalisation import normalise
 from interlock.compliance.policy import DetectionSettings
 from interlock.compliance.recognizers import builtin_registry
 from interlock.compliance.recognizers.patterns import lower_same_length
-from interlock.compliance.request_text import Path, iter_texts
+from interlock.compliance.request_text import Path, collect_texts
 
 # Between texts of one request when they are scanned together; no pattern crosses a blank line
 # except a private key block, which is split back per text.
@@ -45,6 +46,13 @@ class SensitivityReport:
     def kinds(self) -> dict[str, int]:
         """Count of detections per kind, most frequent first."""
         return dict(Counter(d.kind for d in self.detections).most_common())
+
+    @property
+    def unredactable_classes(self) -> frozenset[DataClass]:
+        """Classes found where no placeholder can stand (an object key, a number parameter)."""
+        return frozenset(
+            d.data_class for d in self.detections if d.location is not None and not d.location.redactable
+        )
 
     @property
     def is_empty(self) -> bool:
@@ -79,44 +87,61 @@ class Scanner:
         )
 
     def scan_text(self, text: str, location: Location | None = None) -> list[Detection]:
+        """Detections in ``text``, found in its folded form, with spans on ``text`` as given."""
+        folded = normalise(text)
         found: list[Detection] = []
         try:
             for detector in self.detectors:
-                found.extend(detector.detect(text))
+                found.extend(detector.detect(folded.text))
         finally:
             lower_same_length.cache_clear()  # do not keep a copy of the prompt after the scan
         kept = drop_contained_same_kind(found)
-        if location is None:
+        if location is None and folded.offsets is None:
             return kept
-        return [Detection(d.kind, d.data_class, d.start, d.end, location) for d in kept]
+        out: list[Detection] = []
+        for d in kept:
+            start, end = folded.original_span(d.start, d.end)
+            out.append(Detection(d.kind, d.data_class, start, end, location))
+        return out
 
     def scan_request(self, request: Mapping[str, Any]) -> SensitivityReport:
-        """Scan all texts of the request in one pass over their concatenation.
+        """Scan every text of the request in one pass over the concatenation of its distinct texts.
 
-        One pass costs far less than one per message; the blank line between texts stops
+        One pass costs far less than one per text, and a text repeated across the body (an enum
+        value, a tool description sent twice) is scanned once; the blank line between texts stops
         patterns from joining them, and a span that still crosses (a private key split over two
         messages) is reported in each text it touches.
         """
-        items = list(iter_texts(request))
-        if not items:
+        leaves = collect_texts(request)
+        if not leaves:
             return SensitivityReport()
+        first_of: dict[str, int] = {}  # text -> index among the distinct texts
+        holders: list[list[int]] = []  # distinct text -> indexes of the leaves that hold it
+        for index, (_, _, _, text) in enumerate(leaves):
+            slot = first_of.setdefault(text, len(holders))
+            if slot == len(holders):
+                holders.append([])
+            holders[slot].append(index)
+        distinct = list(first_of)
         starts: list[int] = []
         position = 0
-        for _, text in items:
+        for text in distinct:
             starts.append(position)
             position += len(text) + len(_SEPARATOR)
-        joined = _SEPARATOR.join(text for _, text in items)
-        detections: list[Detection] = []
-        for det in self.scan_text(joined):
-            index = bisect_right(starts, det.start) - 1
-            while index < len(items) and starts[index] < det.end:
-                location, text = items[index]
-                start = max(det.start, starts[index]) - starts[index]
-                end = min(det.end, starts[index] + len(text)) - starts[index]
+        found: list[tuple[int, Detection]] = []
+        for det in self.scan_text(_SEPARATOR.join(distinct)):
+            slot = bisect_right(starts, det.start) - 1
+            while slot < len(distinct) and starts[slot] < det.end:
+                start = max(det.start, starts[slot]) - starts[slot]
+                end = min(det.end, starts[slot] + len(distinct[slot])) - starts[slot]
                 if end > start:
-                    detections.append(Detection(det.kind, det.data_class, start, end, location))
-                index += 1
-        return SensitivityReport(tuple(detections))
+                    for index in holders[slot]:
+                        path, ctx, form, _ = leaves[index]
+                        where = ctx.at(path, form)
+                        found.append((index, Detection(det.kind, det.data_class, start, end, where)))
+                slot += 1
+        found.sort(key=lambda pair: pair[0])  # report in document order
+        return SensitivityReport(tuple(det for _, det in found))
 
 
 def scanner_for(settings: DetectionSettings, registry: DetectorRegistry | None = None) -> Scanner:
@@ -131,5 +156,5 @@ def default_scanner() -> Scanner:
 
 
 def scan_request(request: Mapping[str, Any], scanner: Scanner | None = None) -> SensitivityReport:
-    """Scan every message, tool call and tool result of an OpenAI-format chat request."""
+    """Scan every string, number and object key of a request body (OpenAI or Anthropic shape)."""
     return (scanner or default_scanner()).scan_request(request)

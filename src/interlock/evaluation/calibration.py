@@ -12,8 +12,8 @@ a mix, or a router. Tasks with fewer than ``min_items`` paired items go to the r
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -47,6 +47,7 @@ class Option:
     weights: np.ndarray
     mask: np.ndarray  # the paired items the weights refer to
     prompt_router: PromptRule | None = None
+    save: Callable[[], PromptRule] | None = None  # writes a per-prompt router's artifact once it is picked
 
 
 class PromptRouterTrainer(Protocol):
@@ -135,6 +136,8 @@ def _task_route(o: TaskOutcomes, baseline: str, target: float, risk: float, min_
                            f"no cheaper model keeps quality above the floor {floor:.3f} ({target:.0%} of {ref}) at "
                            f"risk {risk:g}{about}")
     best = min(options, key=lambda opt: _option_cost(o, opt, ref))
+    if best.save is not None:
+        best = replace(best, prompt_router=best.save())
     share = float(best.weights.mean())
     how = {"single": f"{best.cheap} alone", "mix": f"{share:.1%} of the traffic to {best.cheap}, the rest to {ref}",
            "prompt_router": f"a per-prompt router sends {share:.1%} of prompts to {best.cheap}, the rest to {ref}"}

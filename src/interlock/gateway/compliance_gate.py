@@ -2,7 +2,9 @@
 
 Routing and fallback only ever see deployments this step allows; a deployment whose breaker is
 open counts as unavailable, so when every compliant deployment is down the request is refused
-(403 ``no_compliant_model``) instead of being sent anywhere else.
+(403 ``no_compliant_model``) instead of being sent anywhere else. Every provider the chain calls
+is wrapped here, so the audit record names each deployment that received the body, fallbacks
+and hedges included, not only the one that answered.
 """
 
 from __future__ import annotations
@@ -24,10 +26,13 @@ from interlock.compliance import (
     ComplianceDecision,
     CompliancePolicy,
     ComplianceRule,
+    DataClass,
     DeploymentAttributes,
+    Recipient,
     Redaction,
     Requirement,
     SensitivityReport,
+    UnredactableValue,
     decide,
     redact_request,
     restore_completion,
@@ -69,6 +74,8 @@ class Assessment:
     decision: ComplianceDecision | None
     allowed: frozenset[str] = field(default_factory=frozenset)
     redactions: dict[frozenset[str], Redaction] = field(default_factory=dict)
+    unredactable: frozenset[str] = field(default_factory=frozenset)  # dropped: a value cannot be replaced
+    sent_to: list[str] = field(default_factory=list)  # every deployment handed the body, in order
 
     @property
     def refused(self) -> bool:
@@ -84,20 +91,55 @@ class Assessment:
         assert self.decision is not None
         if d.name not in {v.deployment for v in self.decision.verdicts}:
             return "compliance: deployment unavailable (circuit open), not considered"
+        if d.name in self.unredactable:
+            return "compliance: a value it may only receive redacted cannot be redacted in place"
         rules = [o.rule for o in self.decision.verdict(d.name).outcomes if o.effect in ("exclude", "block")]
         return f"compliance: {', '.join(rules)}"
 
-    def wrap(self, name: str, provider: Provider) -> Provider:
-        """The provider to use for ``name``: as is, or sending a redacted request and restoring the answer."""
-        if self.decision is None or not self.permits(name):
-            return provider  # the chain's allow filter keeps it out anyway
-        classes = self.decision.verdict(name).redact_classes
-        if not classes:
-            return provider
+    def redaction_for(self, classes: frozenset[DataClass]) -> Redaction:
+        """The request with ``classes`` redacted (made once per set); may raise ``UnredactableValue``."""
         key = frozenset(c.value for c in classes)
         if key not in self.redactions:
             self.redactions[key] = redact_request(self.body, self.report, classes)
-        return RedactingProvider(provider, self.redactions[key])
+        return self.redactions[key]
+
+    def wrap(self, name: str, provider: Provider) -> Provider:
+        """The provider to use for ``name`` in this request: it notes that ``name`` received the body
+        (for the audit record) and, where policy says so, sends the redacted request and restores
+        the answer."""
+        if self.decision is not None and self.permits(name):
+            classes = self.decision.verdict(name).redact_classes
+            if classes:
+                provider = RedactingProvider(provider, self.redaction_for(classes))
+        return RecordingProvider(provider, name, self.sent_to)
+
+
+class RecordingProvider:
+    """Notes the deployment in the request's ``sent_to`` list when the body is handed to it.
+
+    Noted before the call, so a deployment that failed (or lost a hedge race) after receiving the
+    body is on the record too.
+    """
+
+    def __init__(self, inner: Provider, name: str, sent_to: list[str]) -> None:
+        self.inner = inner
+        self.name = name
+        self._sent_to = sent_to
+
+    def _note(self) -> None:
+        if self.name not in self._sent_to:
+            self._sent_to.append(self.name)
+
+    async def complete(self, request: ChatRequest) -> JSON:
+        self._note()
+        return await self.inner.complete(request)
+
+    def stream(self, request: ChatRequest) -> AsyncIterator[JSON]:
+        self._note()
+        return self.inner.stream(request)
+
+    async def aclose(self) -> None:
+        """The request does not own the deployment's provider: nothing to close."""
 
 
 class RedactingProvider:
@@ -148,21 +190,49 @@ class ComplianceGate:
             return Assessment(body, report, None)
         candidates = {n: a for n, a in self.attributes.items() if is_up(n)}
         decision = decide(report, self.policy, candidates, team=team, key=key_id)
-        return Assessment(body, report, decision, frozenset(decision.allowed))
+        assessment = Assessment(body, report, decision, frozenset(decision.allowed))
+        # Redact now for the deployments that may only see a redacted body: a value repeated where
+        # no placeholder can stand (an object key, a number parameter) keeps them out of the chain.
+        dropped: set[str] = set()
+        for name in decision.allowed:
+            classes = decision.verdict(name).redact_classes
+            if classes:
+                try:
+                    assessment.redaction_for(classes)
+                except UnredactableValue:
+                    dropped.add(name)
+        if dropped:
+            assessment.allowed -= dropped
+            assessment.unredactable = frozenset(dropped)
+        return assessment
 
     def record(self, assessment: Assessment | None, *, request_id: str, config_hash: str, deployment: str | None,
                key_id: str | None, team: str | None) -> None:
         """Append the request's audit record (sensitive or not) without blocking the event loop."""
         if self.audit is None:
             return
-        if assessment is not None and assessment.decision is not None:
-            entry = assessment.decision.audit_entry(request_id=request_id, config_hash=config_hash,
-                                                    deployment=deployment, key_id=key_id, team=team)
+        names = list(assessment.sent_to) if assessment is not None else []
+        if deployment and deployment not in names:
+            names.append(deployment)  # a deployment called without the chain (embeddings)
+        decision = assessment.decision if assessment is not None else None
+        sent_to = [self._recipient(name, decision) for name in names]
+        if decision is not None:
+            entry = decision.audit_entry(request_id=request_id, config_hash=config_hash,
+                                         deployment=deployment, key_id=key_id, team=team, sent_to=sent_to)
         else:
             attrs = self.attributes.get(deployment or "")
             entry = AuditEntry(request_id, [], [], "allow" if deployment else "refuse", config_hash, key_id, team,
-                               deployment, attrs.perimeter if attrs else None, attrs.region if attrs else None)
+                               deployment, attrs.perimeter if attrs else None,
+                               attrs.region if attrs else None, sent_to)
         self._queue.put(entry)
+
+    def _recipient(self, name: str, decision: ComplianceDecision | None) -> Recipient:
+        if decision is not None and any(v.deployment == name for v in decision.verdicts):
+            return decision.recipient(name)
+        attrs = self.attributes.get(name)
+        if attrs is None:
+            return Recipient(name, "allow")
+        return Recipient(name, "allow", attrs.perimeter, attrs.region)
 
     def _write_batches(self) -> None:
         """Wait for an entry, gather what else arrives within ``_LINGER_S``, write it all in one transaction."""

@@ -21,7 +21,8 @@ from interlock.config.load import LoadedConfig
 from interlock.observability.metrics import GatewayMetrics
 from interlock.providers.base import Provider
 from interlock.providers.registry import build_provider
-from interlock.resilience import DeploymentRegistry, TimeoutSettings
+from interlock.resilience import DeploymentRegistry
+from interlock.resilience.timeouts import with_transport_timeouts
 from interlock.versions.reload import unchanged_deployments
 from interlock.routing.features import Classification, Classifier
 from interlock.routing.router import Router
@@ -67,12 +68,14 @@ class Runtime:
         self.resilience = DeploymentRegistry(loaded.config.resilience)
         self.providers: dict[str, Provider] = {}
         for d in loaded.config.deployments:
+            # the deployment's own limits over the gateway-wide ones, field by field
+            timeouts = loaded.config.resilience.timeouts.overridden_by(d.timeouts)
             if previous is not None and d.name in kept:
                 self.providers[d.name] = previous.providers[d.name]
-                self.resilience.adopt(previous.resilience, d.name)
+                self.resilience.adopt(previous.resilience, d.name, timeouts=timeouts)
             else:
-                self.providers[d.name] = build_provider(d)
-                self.resilience.add(d.name, self.providers[d.name], timeouts=TimeoutSettings.from_config(d.timeouts),
+                self.providers[d.name] = build_provider(with_transport_timeouts(d, timeouts))
+                self.resilience.add(d.name, self.providers[d.name], timeouts=timeouts,
                                     concurrency=d.concurrency or (1 if d.type == "llamacpp" else 64))
         self.metrics.watch("resilience", self.resilience.metric_samples)
         self.in_flight = 0
@@ -103,6 +106,7 @@ class Runtime:
     async def start(self, say: Callable[[str], None] = lambda _m: None) -> None:
         """Warm the classifier and providers that load weights (the embedded model), reporting through ``say``."""
         self._metering = Metering(self.config, self.prices)
+        await self._metering.start(say)
         if any(a.shadow for a in self.config.aliases) and self._metering.db is not None:
             ensure_versions_schema(self._metering.db)
             self.shadows = ShadowRunner(SqlShadowStore(self._metering.db))

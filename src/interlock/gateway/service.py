@@ -10,17 +10,17 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from interlock.errors import InterlockError, UnsupportedParameter
+from interlock.errors import InterlockError, UnsupportedParameter, UpstreamMalformed
 from interlock.gateway.capabilities import check_supported, unmet_needs
 from interlock.gateway.compliance_gate import Assessment
-from interlock.gateway.metering import Admission, Caller
+from interlock.gateway.metering import Admission, Caller, ModelFilter
 from interlock.gateway.results import ChatResult, ChatStream, Hints, Served
 from interlock.gateway.runtime import Runtime
 from interlock.gateway.versioning import Target
 from interlock.observability.logging import log_request
 from interlock.observability.record import RequestRecord
 from interlock.providers.base import ChatRequest, EmbeddingProvider, Usage
-from interlock.resilience import AttemptReport, BreakerState, FallbackChain
+from interlock.resilience import BreakerState, FallbackChain
 from interlock.routing.decision import Decision, direct_decision
 from interlock.routing.tokens import count_messages, count_text
 from interlock.versions.results import completion_text
@@ -48,13 +48,16 @@ class Gateway:
     async def identify(self, presented: str | None) -> Caller:
         return await self.runtime.metering.identify(presented)
 
-    def _filter(self, assessment: Assessment | None, health: bool, dropped: set[str] | None = None) -> Any:
-        """Why routing must skip a deployment: compliance, a sunset version, or (``health``) an open
-        breaker; deployments skipped for health alone are noted in ``dropped``."""
+    def _filter(self, assessment: Assessment | None, health: bool, dropped: set[str] | None = None,
+                key_allows: ModelFilter | None = None) -> Any:
+        """Why routing must skip a deployment: compliance, the caller's key, a sunset version, or
+        (``health``) an open breaker; deployments skipped for health alone are noted in ``dropped``."""
         versions, resilience = self.runtime.versions, self.runtime.resilience
 
         def reason(d: Any) -> str | None:
             why = (assessment.reason(d) if assessment else None) or versions.sunset_reason(d)
+            if why is None and key_allows is not None and not key_allows(d.model):
+                why = "not allowed for this API key"
             if why is None and health and resilience.breaker(d.name).state is BreakerState.OPEN:
                 why = "unhealthy: circuit open"
                 if dropped is not None:
@@ -69,7 +72,7 @@ class Gateway:
 
     def plan(
         self, req: ChatCompletionRequest, hints: Hints = Hints(), assessment: Assessment | None = None,
-        target: Target | None = None,
+        target: Target | None = None, key_allows: ModelFilter | None = None,
     ) -> tuple[Decision, list[list[str]]]:
         """Route the request among the deployments compliance allows: the decision, and tiers of
         deployment names (replicas of one model) in the order to try them."""
@@ -83,15 +86,16 @@ class Gateway:
         fallbacks = target.fallbacks if target is not None else ()
         unhealthy: set[str] = set()
         try:
-            decision = router.decide(req, hints.route, self._filter(assessment, True, unhealthy), self._latency,
-                                     direct=direct, fallbacks=fallbacks)
+            decision = router.decide(req, hints.route, self._filter(assessment, True, unhealthy, key_allows),
+                                     self._latency, direct=direct, fallbacks=fallbacks)
         except InterlockError:
             if not unhealthy:
                 raise  # the request itself cannot be served: no second try
             # only unhealthy candidates could serve it: rank them anyway; the breakers decide what is tried
-            decision = router.decide(req, hints.route, self._filter(assessment, False), self._latency,
-                                     direct=direct, fallbacks=fallbacks)
-        tiers = [[d.name for d in v.deployments if not unmet_needs(req, d) and permits(d.name)] for v in decision.ranked]
+            decision = router.decide(req, hints.route, self._filter(assessment, False, None, key_allows),
+                                     self._latency, direct=direct, fallbacks=fallbacks)
+        tiers = [[d.name for d in v.deployments if not unmet_needs(req, d) and permits(d.name)
+                  and (key_allows is None or key_allows(d.model))] for v in decision.ranked]
         tiers = [t for t in tiers if t]
         if not tiers:
             check_supported(req, decision.chosen.deployments[0])  # raises, naming the first unmet need
@@ -111,19 +115,27 @@ class Gateway:
             raise assessment.decision.refusal()
         return assessment
 
+    def begin(self, rec: RequestRecord) -> None:
+        """Count the request in flight on this runtime until ``record()``: a config reload drains the
+        runtime before closing it. Handlers call this before their first await."""
+        if not rec.holds_runtime:
+            rec.holds_runtime = True
+            self.runtime.in_flight += 1
+
     async def _prepare(self, req: ChatCompletionRequest, rec: RequestRecord, caller: Caller, hints: Hints) -> _Plan:
         rt = self.runtime
-        rt.in_flight += 1  # until record(): a config reload drains this runtime before closing it
-        rec.holds_runtime = True
+        self.begin(rec)
         rec.requested_model, rec.stream, rec.config_hash = req.model, req.stream, rt.config_hash
         rec.key_id, rec.team = caller.key_id, caller.team
-        rt.metering.check_model(caller, req.model)
+        key_allows = self._check_key(req, caller, hints)
         creq = ChatRequest(body=req.upstream_body(), request_id=rec.request_id)
         assessment = self._assess(creq, rec, caller)
         target = None
         if rt.router.route_for(req.model, hints.route) is None:
-            target = rt.versions.resolve(req.model, hints.pin, key_id=caller.key_id, user=req.user)
-        decision, tiers = self.plan(req, hints, assessment, target)
+            # without auth every caller is "anonymous": no key to stick to, so each request draws
+            sticky_key = caller.key_id if caller.key is not None else None
+            target = rt.versions.resolve(req.model, hints.pin, key_id=sticky_key, user=req.user)
+        decision, tiers = self.plan(req, hints, assessment, target, key_allows)
         route = rt.router.routes.get(decision.route)
         latency_target = route.latency_target_ms / 1000 if route and route.latency_target_ms else None
         chain = rt.resilience.chain(tiers, latency_target_s=latency_target, allow=assessment.permits,
@@ -138,12 +150,27 @@ class Gateway:
             prompt_tokens = count_messages(req.messages) if rt.metering.needs_prompt_tokens(caller) else 0
         if rt.config.server.log_prompts:
             rec.prompt_text = "\n".join(str(m.content) for m in req.messages)
-        admission = await rt.metering.admit(caller, [n for t in tiers for n in t], prompt_tokens, req.output_limit)
+        admission = await rt.metering.admit(caller, [n for t in tiers for n in t], creq.body, prompt_tokens)
         shadow = None
-        if target is not None and not rec.compliance.decision:  # sensitive requests are never mirrored
-            shadow = rt.versions.start_shadow(target, rt.shadows, rt.resilience.provider, creq, rt.config_hash,
-                                              lambda name, usage: rt.metering.price(name, usage).cost_usd)
+        try:
+            if target is not None and not rec.compliance.decision:  # sensitive requests are never mirrored
+                shadow = rt.versions.start_shadow(target, rt.shadows, rt.resilience.provider, creq, rt.config_hash,
+                                                  lambda name, usage: rt.metering.price(name, usage).cost_usd)
+        except BaseException:
+            await rt.metering.settle(admission, None, None)  # no hold outlives a request that never started
+            raise
         return _Plan(decision, chain, creq, admission, prompt_tokens, target, shadow)
+
+    def _check_key(self, req: ChatCompletionRequest, caller: Caller, hints: Hints) -> ModelFilter | None:
+        """403 unless the caller's key may use what the request names; for a route (by name or the
+        ``x-interlock-route`` header), which of its candidate models the key may reach."""
+        router = self.runtime.router
+        route = router.route_for(req.model, hints.route)
+        if route is None:
+            self.runtime.metering.check_model(caller, req.model)
+            return None
+        candidates = [m.name for m in router.candidate_models(req, hints.route)]
+        return self.runtime.metering.models_for_route(caller, route.name, candidates)
 
     def _served(self, plan: _Plan, rec: RequestRecord) -> Served:
         chain = plan.chain
@@ -178,14 +205,18 @@ class Gateway:
         plan = await self._prepare(req, rec, caller, hints)
         try:
             response = await plan.chain.complete(plan.request)
+            try:
+                served = self._served(plan, rec)
+                response["model"] = served.deployment.model
+                rec.usage = Usage.from_openai(response.get("usage"))
+                text = completion_text(response)
+            except Exception as exc:  # an answer the gateway cannot read is the upstream's failure
+                raise UpstreamMalformed(f"The upstream's answer could not be read ({type(exc).__name__}).",
+                                        deployment=plan.chain.report.served_by or "") from exc
         except BaseException as exc:
             self._failed(plan, rec, exc)
             await self._settle(plan, None, rec)
             raise
-        served = self._served(plan, rec)
-        response["model"] = served.deployment.model
-        rec.usage = Usage.from_openai(response.get("usage"))
-        text = completion_text(response)
         await self._settle(plan, served, rec, text)
         if rec.prompt_text is not None:
             rec.completion_text = text
@@ -248,6 +279,7 @@ class Gateway:
         deployments compliance allows without redaction are candidates.
         """
         rt = self.runtime
+        self.begin(rec)
         rec.requested_model, rec.config_hash = model_name, rt.config_hash
         rec.key_id, rec.team = caller.key_id, caller.team
         rt.metering.check_model(caller, model_name)
@@ -262,16 +294,27 @@ class Gateway:
         if not usable:
             assert assessment.decision is not None
             raise assessment.decision.refusal()
-        deployment = usable[0]
+        # replicas balanced, with retries, breakers and fallback to a healthy twin, as for chat
+        chain = rt.resilience.chain([[d.name for d in usable]], allow=assessment.permits)
+        costliest = max(usable, key=lambda d: rt.prices.max_cost(d.name, 1, 0) or 0)
+        admission = await rt.metering.admit_embedding(caller, costliest.name, payload)
+        try:
+            result = await chain.embed(payload, rec.request_id)
+            deployment = rt.catalog.deployments[chain.report.served_by or usable[0].name]
+            result["model"] = deployment.model
+            rec.usage = Usage.from_openai(result.get("usage"))
+            cost = rt.metering.price(deployment.name, rec.usage)
+        except BaseException:
+            tried = chain.attempts[-1].deployment if chain.attempts else usable[0].name
+            rec.deployment, rec.model = tried, rt.catalog.deployments[tried].model
+            await rt.metering.settle(admission, None, None)
+            raise
+        finally:
+            rec.attempts = len(chain.attempts)
         rec.model, rec.deployment, rec.model_version = deployment.model, deployment.name, deployment.version
-        provider = rt.providers[deployment.name]
-        assert isinstance(provider, EmbeddingProvider)
-        result = await provider.embed(payload, rec.request_id)
-        result["model"] = deployment.model
-        rec.usage = Usage.from_openai(result.get("usage"))
-        cost = rt.metering.price(deployment.name, rec.usage)
+        await rt.metering.settle(admission, cost, rec.usage)
         rec.cost_usd, rec.baseline_cost_usd = cost.cost_usd, cost.baseline_cost_usd
-        return result, Served(deployment, direct_decision(model), AttemptReport(planned=[deployment.name]), cost)
+        return result, Served(deployment, direct_decision(model), chain.report, cost)
 
     def record(self, rec: RequestRecord, error: InterlockError | None = None, status: int | None = None) -> None:
         """Emit the finished request to metrics, the request log, the ledger and the audit log."""

@@ -81,3 +81,14 @@ class EmbeddingProvider(Protocol):
     """Optional: providers whose deployments serve embeddings also implement this."""
 
     async def embed(self, body: JSON, request_id: str = "") -> JSON: ...
+
+
+async def embed_on(provider: object, body: JSON, request_id: str = "") -> JSON:
+    """``provider.embed(...)``; a provider that serves no embeddings refuses the parameter, not the call."""
+    embed = getattr(provider, "embed", None)
+    if embed is None:
+        from interlock.errors import UnsupportedParameter
+
+        raise UnsupportedParameter("This deployment does not serve embeddings.", param="model")
+    result: JSON = await embed(body, request_id)
+    return result

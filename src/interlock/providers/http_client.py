@@ -17,7 +17,13 @@ import aiohttp
 import orjson
 
 from interlock.config.deployments import Timeouts
-from interlock.errors import UpstreamConnectionError, UpstreamError, UpstreamMalformed, UpstreamTimeout
+from interlock.errors import (
+    InvalidRequest,
+    UpstreamConnectionError,
+    UpstreamError,
+    UpstreamMalformed,
+    UpstreamTimeout,
+)
 from interlock.providers.http_errors import error_from_response
 from interlock.providers.sse import iter_sse
 
@@ -74,12 +80,23 @@ class UpstreamClient:
             )
         return self._session
 
+    def _encode(self, body: JSON) -> bytes:
+        """The body as bytes. A body that cannot be encoded is the request's fault (too deep, a number
+        past 64 bits), never the deployment's: it must not count against its health or breaker."""
+        try:
+            return orjson.dumps(body)
+        except orjson.JSONEncodeError as exc:
+            raise InvalidRequest(
+                f"The request cannot be sent to deployment {self.deployment!r}: its body cannot be encoded "
+                f"as JSON ({exc}).",
+                code="unencodable_request",
+            ) from None
+
     async def post_json(self, path: str, body: JSON, headers: dict[str, str]) -> JSON:
+        data = self._encode(body)
         session = self._session_now()
         try:
-            async with session.post(
-                self.base_url + path, data=orjson.dumps(body), headers={**self._headers, **headers}
-            ) as resp:
+            async with session.post(self.base_url + path, data=data, headers={**self._headers, **headers}) as resp:
                 raw = await resp.read()
                 if resp.status >= 400:
                     raise error_from_response(self.deployment, resp.status, raw, resp.headers)
@@ -112,13 +129,14 @@ class UpstreamClient:
 
     async def post_sse(self, path: str, body: JSON, headers: dict[str, str]) -> AsyncIterator[tuple[str, str]]:
         """POST and yield SSE ``(event, data)`` pairs."""
+        data = self._encode(body)
         session = self._session_now()
         t = self.timeouts
         resp: aiohttp.ClientResponse | None = None
         try:
             resp = await session.post(
                 self.base_url + path,
-                data=orjson.dumps(body),
+                data=data,
                 headers={**self._headers, **headers},
                 timeout=aiohttp.ClientTimeout(total=t.total + _GRACE_S, sock_connect=t.connect),
             )

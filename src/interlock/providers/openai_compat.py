@@ -30,14 +30,16 @@ class OpenAICompatProvider:
             headers["authorization"] = f"Bearer {key}"
         return headers
 
+    def _malformed(self, what: str) -> UpstreamMalformed:
+        return UpstreamMalformed(f"Upstream deployment {self.deployment.name!r} sent {what}",
+                                 deployment=self.deployment.name)
+
     async def complete(self, request: ChatRequest) -> JSON:
         body = {**request.body, "model": self.upstream_model}
         data = await self.client.post_json("/chat/completions", body, self._headers(request))
-        if not isinstance(data.get("choices"), list):
-            raise UpstreamMalformed(
-                f"Upstream deployment {self.deployment.name!r} sent a completion without `choices`",
-                deployment=self.deployment.name,
-            )
+        problem = completion_problem(data)
+        if problem:
+            raise self._malformed(f"a completion with {problem}")
         return data
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[JSON]:
@@ -63,6 +65,9 @@ class OpenAICompatProvider:
                     f"Upstream deployment {self.deployment.name!r} reported an error mid-stream: {msg}",
                     deployment=self.deployment.name,
                 )
+            problem = chunk_problem(chunk)
+            if problem:
+                raise self._malformed(f"a stream chunk with {problem}")
             yield chunk
         if not done:
             raise UpstreamConnectionError(
@@ -75,7 +80,88 @@ class OpenAICompatProvider:
         key = self.client.key()
         if key:
             headers["authorization"] = f"Bearer {key}"
-        return await self.client.post_json("/embeddings", {**body, "model": self.upstream_model}, headers)
+        data = await self.client.post_json("/embeddings", {**body, "model": self.upstream_model}, headers)
+        if not isinstance(data, dict) or not isinstance(data.get("data"), list):
+            raise self._malformed("an embeddings answer without a `data` list")
+        problem = usage_problem(data.get("usage"))
+        if problem:
+            raise self._malformed(f"an embeddings answer with {problem}")
+        return data
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+
+# What the gateway reads from an answer (choices, messages, tool calls, usage) is checked here, once,
+# so a 200 of the wrong shape is an upstream failure (502, another deployment may serve) and not a
+# crash after the upstream was paid.
+
+
+def _count_problem(value: Any, name: str) -> str | None:
+    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+        return None
+    return f"`{name}` that is not a token count"
+
+
+def usage_problem(usage: Any) -> str | None:
+    if usage is None:
+        return None
+    if not isinstance(usage, dict):
+        return "`usage` that is not an object"
+    for name in ("prompt_tokens", "completion_tokens", "total_tokens"):
+        problem = _count_problem(usage.get(name), f"usage.{name}")
+        if problem:
+            return problem
+    details = usage.get("prompt_tokens_details")
+    if details is None:
+        return None
+    if not isinstance(details, dict):
+        return "`usage.prompt_tokens_details` that is not an object"
+    return _count_problem(details.get("cached_tokens"), "usage.prompt_tokens_details.cached_tokens")
+
+
+def _message_problem(message: Any, where: str, streamed: bool) -> str | None:
+    if not isinstance(message, dict):
+        return f"`{where}` that is not an object"
+    content = message.get("content")
+    if not (content is None or isinstance(content, str)
+            or (isinstance(content, list) and all(isinstance(p, dict) for p in content))):
+        return f"`{where}.content` that is neither text nor a list of parts"
+    calls = message.get("tool_calls")
+    if calls is None:
+        return None
+    if not isinstance(calls, list):
+        return f"`{where}.tool_calls` that is not a list"
+    for call in calls:
+        # a streamed tool call may arrive in pieces; a whole one needs its function
+        if not isinstance(call, dict) or not isinstance(call.get("function", {} if streamed else None), dict):
+            return f"a tool call in `{where}` without a `function` object"
+    return None
+
+
+def _choices_problem(choices: Any, part: str) -> str | None:
+    if not isinstance(choices, list):
+        return "`choices` that is not a list"
+    for i, choice in enumerate(choices):
+        if not isinstance(choice, dict):
+            return f"`choices[{i}]` that is not an object"
+        problem = _message_problem(choice.get(part) or {}, f"choices[{i}].{part}", part == "delta")
+        if problem:
+            return problem
+    return None
+
+
+def completion_problem(data: Any) -> str | None:
+    """What is wrong with a ``chat.completion`` the gateway must read, or None."""
+    if not isinstance(data, dict):
+        return "a body that is not an object"
+    if "choices" not in data:
+        return "no `choices`"
+    return _choices_problem(data["choices"], "message") or usage_problem(data.get("usage"))
+
+
+def chunk_problem(chunk: Any) -> str | None:
+    """What is wrong with a ``chat.completion.chunk`` the gateway must read, or None."""
+    if not isinstance(chunk, dict):
+        return "a body that is not an object"
+    return _choices_problem(chunk.get("choices") or [], "delta") or usage_problem(chunk.get("usage"))

@@ -1,9 +1,15 @@
 """Circuit breaker per deployment: closed, open, half-open; time comes from an injected clock.
 
-Closed: traffic flows; the breaker opens after ``consecutive_failures`` failures in a row, or
-when at least ``min_requests`` finished in the window and the error rate reached
-``error_rate``. Open: nothing is sent until ``cooldown_s`` has passed. Half-open: at most
-``half_open_probes`` requests go through at once; a success closes it, a failure reopens it.
+Closed: traffic flows; the breaker opens when, for one kind of call (``complete``, ``stream``,
+``embed``), at least ``min_requests`` finished in the window and their error rate reached
+``error_rate``, or after ``consecutive_failures`` failures of that kind in a row, when such a run
+is out of character: the window before it is too short to say, or its error rate makes the run
+less likely than ``UNLIKELY_RUN`` (a deployment that fails 30% of calls and still answers the rest
+is not taken out by a chance run of five; one that was healthy and goes down is, at once).
+Counting per kind keeps the successful calls of one kind from hiding a deployment that breaks
+half its streams. Open: nothing is sent until
+``cooldown_s`` has passed. Half-open: at most ``half_open_probes`` requests go through at once; a
+success closes it, a failure reopens it.
 
 Every ``allow()`` that returns True must be followed by exactly one of ``record_success``,
 ``record_failure`` or ``release`` (no verdict); ``BreakerProvider`` does that for you.
@@ -11,17 +17,21 @@ Every ``allow()`` that returns True must be followed by exactly one of ``record_
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from interlock.errors import Overloaded
-from interlock.providers.base import JSON, ChatRequest, Provider
+from interlock.providers.base import JSON, ChatRequest, Provider, embed_on
 from interlock.resilience.clock import Clock
-from interlock.resilience.failures import CircuitOpen, is_client_error
+from interlock.resilience.failures import CircuitOpen, blames_deployment
 from interlock.resilience.streams import closing
 from interlock.resilience.window import WindowCounter
+
+
+# A run of failures this unlikely under the recent error rate says something changed.
+UNLIKELY_RUN = 1e-4
 
 
 class BreakerSettings(BaseModel):
@@ -47,7 +57,7 @@ class CircuitBreaker:
         self.settings = settings or BreakerSettings()
         self._clock = clock
         self._state = BreakerState.CLOSED
-        self._consecutive = 0
+        self._consecutive: dict[str, int] = {}
         self._opened_at = 0.0
         self._probes = 0
         self._window = WindowCounter(clock, self.settings.window_s)
@@ -91,18 +101,18 @@ class CircuitBreaker:
             retry_after=self.retry_in() or None,
         )
 
-    def record_success(self) -> None:
-        self._window.add("request")
-        self._consecutive = 0
+    def record_success(self, kind: str = "complete") -> None:
+        self._window.add("request:" + kind)
+        self._consecutive[kind] = 0
         if self._state is BreakerState.HALF_OPEN:
             self._probes = max(0, self._probes - 1)
             self._window.reset()
             self._move(BreakerState.CLOSED, "probe succeeded")
 
-    def record_failure(self) -> None:
-        self._window.add("request")
-        self._window.add("failure")
-        self._consecutive += 1
+    def record_failure(self, kind: str = "complete") -> None:
+        self._window.add("request:" + kind)
+        self._window.add("failure:" + kind)
+        self._consecutive[kind] = self._consecutive.get(kind, 0) + 1
         if self._state is BreakerState.HALF_OPEN:
             self._probes = max(0, self._probes - 1)
             self._open("probe failed")
@@ -110,13 +120,21 @@ class CircuitBreaker:
         if self._state is not BreakerState.CLOSED:
             return
         s = self.settings
-        if self._consecutive >= s.consecutive_failures:
-            self._open(f"{self._consecutive} consecutive failures")
-            return
-        requests = self._window.count("request")
-        rate = self._window.count("failure") / requests
+        requests = self._window.count("request:" + kind)
+        rate = self._window.count("failure:" + kind) / requests
+        calls = "" if kind == "complete" else f" {kind}"
         if requests >= s.min_requests and rate >= s.error_rate:
-            self._open(f"error rate {rate:.0%} over {requests} requests in {s.window_s:g}s")
+            self._open(f"error rate {rate:.0%} over {requests}{calls} requests in {s.window_s:g}s")
+        elif self._consecutive[kind] >= s.consecutive_failures and self._run_is_unlikely(kind, requests):
+            self._open(f"{self._consecutive[kind]} consecutive{calls} failures")
+
+    def _run_is_unlikely(self, kind: str, requests: int) -> bool:
+        run = self._consecutive[kind]
+        before = requests - run
+        if before < self.settings.min_requests:
+            return True  # too little history to call the run chance
+        failed_before = max(0, self._window.count("failure:" + kind) - run)
+        return float((failed_before / before) ** run) <= UNLIKELY_RUN
 
     def release(self) -> None:
         """An allowed request ended without a verdict (client error, caller went away)."""
@@ -144,24 +162,31 @@ class BreakerProvider:
         self.inner = inner
         self.breaker = breaker
 
-    def _judge(self, exc: Exception) -> None:
+    def _judge(self, exc: Exception, kind: str) -> None:
         # A full local queue sheds load; it says the deployment is busy, not broken.
-        if is_client_error(exc) or isinstance(exc, Overloaded):
+        if not blames_deployment(exc) or isinstance(exc, Overloaded):
             self.breaker.release()
         else:
-            self.breaker.record_failure()
+            self.breaker.record_failure(kind)
 
     async def complete(self, request: ChatRequest) -> JSON:
         self.breaker.check()
+        return await self._judged(self.inner.complete(request), "complete")
+
+    async def embed(self, body: JSON, request_id: str = "") -> JSON:
+        self.breaker.check()
+        return await self._judged(embed_on(self.inner, body, request_id), "embed")
+
+    async def _judged(self, call: Awaitable[JSON], kind: str) -> JSON:
         try:
-            result = await self.inner.complete(request)
+            result = await call
         except Exception as exc:
-            self._judge(exc)
+            self._judge(exc, kind)
             raise
         except BaseException:
             self.breaker.release()
             raise
-        self.breaker.record_success()
+        self.breaker.record_success(kind)
         return result
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[JSON]:
@@ -171,12 +196,12 @@ class BreakerProvider:
                 async for chunk in chunks:
                     yield chunk
         except Exception as exc:
-            self._judge(exc)
+            self._judge(exc, "stream")
             raise
         except BaseException:
             self.breaker.release()
             raise
-        self.breaker.record_success()
+        self.breaker.record_success("stream")
 
     async def aclose(self) -> None:
         await self.inner.aclose()

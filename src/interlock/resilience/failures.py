@@ -2,6 +2,8 @@
 
 The errors below extend the project's one error tree (``interlock.errors``):
 
+    InvalidRequest
+    └── UpstreamRejected     4xx an upstream refused the request itself (its status, its message)
     UpstreamError
     ├── CircuitOpen          503 the deployment's breaker is open; another deployment may serve
     ├── StreamInterrupted    502 the upstream broke after chunks reached the caller (not retryable)
@@ -41,6 +43,30 @@ class Outcome(StrEnum):
     CIRCUIT_OPEN = "circuit_open"
     HEDGE_LOST = "hedge_lost"
     CANCELLED = "cancelled"
+
+
+class UpstreamRejected(InvalidRequest):
+    """An upstream answered 4xx about the request itself: the client's to fix, so it gets that 4xx
+    (an SDK retries a 5xx, which would only send the same bad request again)."""
+
+    def __init__(self, error: UpstreamHTTPError) -> None:
+        body = error.body if isinstance(error.body, dict) else {}
+        detail = body.get("error") if isinstance(body.get("error"), dict) else {}
+        code = detail.get("code") if isinstance(detail.get("code"), str) else None
+        super().__init__(error.message, code=code or "upstream_rejected_request", param=_str_or_none(detail.get("param")))
+        self.status = error.upstream_status  # type: ignore[misc]
+        self.deployment = error.deployment
+        self.upstream_status = error.upstream_status
+        self.body = error.body
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def as_client_error(exc: BaseException) -> BaseException:
+    """What the caller receives for a client error: an upstream's refusal keeps its 4xx status."""
+    return UpstreamRejected(exc) if isinstance(exc, UpstreamHTTPError) else exc
 
 
 class CircuitOpen(UpstreamError):
@@ -100,6 +126,16 @@ def is_client_error(exc: BaseException) -> bool:
     if isinstance(exc, UnsupportedParameter):
         return False  # another model may honour the parameter
     return isinstance(exc, InvalidRequest)
+
+
+def blames_deployment(exc: BaseException) -> bool:
+    """Whether a failure counts against the deployment's health and breaker.
+
+    Failures the request caused (a client error, a parameter this deployment cannot honour, a body
+    that cannot be encoded) say nothing about the deployment: five bad requests must not open a
+    breaker for everyone else.
+    """
+    return not (is_client_error(exc) or isinstance(exc, InvalidRequest))
 
 
 def is_retryable(exc: BaseException) -> bool:

@@ -7,6 +7,9 @@ a break raises ``StreamInterrupted`` (and so does a stream that ends without a
 ``finish_reason``): never a silent clean end. When every candidate fails,
 ``AllCandidatesFailed`` carries every failure. The ``allow`` filter (compliance) is applied
 before anything runs, so neither a fallback nor a hedge can reach a rejected deployment.
+Every attempt, retry and backoff of one request shares one deadline (``ChainPolicy.deadline_s``,
+until the answer, or a stream's first chunk): past it the chain ends with ``UpstreamTimeout``
+(code ``timeout_deadline``) however many candidates are left.
 
 A chain is built per request (``report`` is that request's record); it does not own its
 providers, so ``aclose`` is a no-op.
@@ -15,12 +18,12 @@ providers, so ``aclose`` is a no-op.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from interlock.errors import UpstreamMalformed
-from interlock.providers.base import JSON, ChatRequest, Provider
+from interlock.errors import UpstreamMalformed, UpstreamTimeout
+from interlock.providers.base import JSON, ChatRequest, Provider, embed_on
 from interlock.resilience.attempts import Attempt, AttemptReport
 from interlock.resilience.budget import RatioBudget
 from interlock.resilience.clock import Clock
@@ -29,6 +32,7 @@ from interlock.resilience.failures import (
     NoEligibleDeployment,
     Outcome,
     StreamInterrupted,
+    as_client_error,
     error_code,
     is_client_error,
     relevance,
@@ -58,6 +62,7 @@ class ChainPolicy:
     health_of: Callable[[str], DeploymentHealth | None] = _nothing
     is_open: Callable[[str], bool] = lambda _: False
     require_finish_reason: bool = True
+    deadline_s: float | None = None
 
 
 class FallbackChain:
@@ -68,9 +73,14 @@ class FallbackChain:
         *,
         allow: CandidateFilter | None = None,
         hedge: bool | None = None,
+        tier_of: Mapping[str, int] | None = None,
     ) -> None:
+        """``tier_of`` groups replicas of one model (same number): after a failure the chain tries
+        an untried replica first, before retrying the same deployment or leaving for another model."""
         self.report = AttemptReport(planned=[name for name, _ in candidates])
+        self._tier_of = dict(tier_of or {})
         self._policy = policy
+        self._current: tuple[str, float, int] | None = None  # the attempt under way: name, start, try
         self._hedging = (policy.hedge.enabled if hedge is None else hedge) and policy.hedge_budget is not None
         self._candidates: list[tuple[str, Provider]] = []
         for name, provider in candidates:
@@ -84,8 +94,15 @@ class FallbackChain:
         return self.report.attempts
 
     async def complete(self, request: ChatRequest) -> JSON:
+        return await self._one_answer(lambda provider: provider.complete(request))
+
+    async def embed(self, body: JSON, request_id: str = "") -> JSON:
+        """Embeddings over the same candidates, with the same retries, breakers and fallback."""
+        return await self._one_answer(lambda provider: embed_on(provider, body, request_id))
+
+    async def _one_answer(self, call: Callable[[Provider], Awaitable[JSON]]) -> JSON:
         def open_leg(index: int, raced: bool) -> Leg[JSON]:
-            coro = self._candidates[index][1].complete(request)
+            coro = call(self._candidates[index][1])
             if not raced:
                 return Leg(coro, _noop)
             task = asyncio.ensure_future(coro)
@@ -148,6 +165,26 @@ class FallbackChain:
         )
 
     async def _serve(self, open_leg: OpenLeg[T], *, streaming: bool) -> tuple[int, T]:
+        """``_try_in_order`` within the request's deadline."""
+        clock, limit = self._policy.clock, self._policy.deadline_s
+        deadline = clock.timeout(limit)
+        try:
+            async with deadline:
+                return await self._try_in_order(open_leg, streaming=streaming)
+        except TimeoutError:
+            if not deadline.expired() or limit is None:
+                raise
+            if self._current is not None:
+                name, start, try_number = self._current
+                self.report.add(Attempt(name, Outcome.TIMEOUT, clock.now() - start, error_code="timeout_deadline",
+                                        try_number=try_number, message="the request's deadline passed"))
+            tried = ", ".join(dict.fromkeys(a.deployment for a in self.attempts)) or "none"
+            raise UpstreamTimeout(
+                f"No deployment answered within this request's deadline of {limit:g}s (tried: {tried})",
+                deployment=self._current[0] if self._current else "", code="timeout_deadline",
+            ) from None
+
+    async def _try_in_order(self, open_leg: OpenLeg[T], *, streaming: bool) -> tuple[int, T]:
         """Try candidates in order (with retries and hedges); the winner's index and first result."""
         if not self._candidates:
             raise NoEligibleDeployment(
@@ -168,8 +205,9 @@ class FallbackChain:
             try_number = 0
             while True:
                 try_number += 1
-                hedge_index = self._hedge_target(name, queue) if try_number == 1 else None
+                hedge_index = self._hedge_target(name, queue, streaming) if try_number == 1 else None
                 if hedge_index is not None:
+                    self._current = (name, clock.now(), try_number)
                     race = await self._race(open_leg, index, hedge_index, streaming)
                     if race.hedged:
                         queue.remove(hedge_index)
@@ -179,6 +217,7 @@ class FallbackChain:
                     hedged = race.hedged
                 else:
                     start = clock.now()
+                    self._current = (name, start, try_number)
                     leg = open_leg(index, False)
                     try:
                         value = await leg.first
@@ -194,21 +233,56 @@ class FallbackChain:
                         return index, value
                 for failed_index, error in errors:
                     if is_client_error(error):
-                        raise error
+                        raise as_client_error(error) from error
                     failures.append((self._candidates[failed_index][0], error))
+                if self._twin_first(name, queue):
+                    break  # an idle replica beats waiting to retry this one (a 429, a flaky 5xx)
                 delay = (
                     None if hedged or retry is None else retry.delay_before_retry(errors[-1][1], try_number)
                 )
                 if delay is None:
                     break
+                self._current = None
                 await clock.sleep(delay)
+        self._current = None
         raise _exhausted(failures)
 
-    def _hedge_target(self, primary: str, queue: list[int]) -> int | None:
+    def _twin_first(self, name: str, queue: list[int]) -> bool:
+        """Move an untried replica of ``name`` whose breaker is closed to the front of ``queue``."""
+        tier = self._tier_of.get(name)
+        if tier is None:
+            return False
+        for position, index in enumerate(queue):
+            twin = self._candidates[index][0]
+            if self._tier_of.get(twin) == tier and not self._policy.is_open(twin):
+                queue.insert(0, queue.pop(position))
+                return True
+        return False
+
+    def _hedge_target(self, primary: str, queue: list[int], streaming: bool) -> int | None:
+        """The first candidate still queued that is open for traffic and not known to be much slower
+        than ``primary`` (a hedge to it would rarely win, and would add its load for nothing)."""
         budget = self._policy.hedge_budget
         if not self._hedging or budget is None or budget.available() < 1 or self._policy.is_open(primary):
             return None
-        return next((i for i in queue if not self._policy.is_open(self._candidates[i][0])), None)
+        limit = self._policy.hedge.max_slowdown
+        base = _typical_latency(self._policy.health_of(primary), streaming)
+        for index in queue:
+            name = self._candidates[index][0]
+            if self._policy.is_open(name):
+                continue
+            latency = _typical_latency(self._policy.health_of(name), streaming)
+            if base is None or latency is None or latency <= limit * base:
+                return index
+        return None
+
+    def _cold_delay(self, primary: str, streaming: bool) -> float | None:
+        """For a primary not yet measured: the p95 of its fastest measured replica, if any."""
+        tier = self._tier_of.get(primary)
+        known = [p95 for name, _ in self._candidates
+                 if name != primary and tier is not None and self._tier_of.get(name) == tier
+                 and (p95 := _p95(self._policy.health_of(name), self._policy.hedge.min_samples, streaming))]
+        return min(known) if known else None
 
     async def _race(
         self, open_leg: OpenLeg[T], index: int, hedge_index: int, streaming: bool
@@ -219,7 +293,7 @@ class FallbackChain:
         race = await race_first(
             lambda: open_leg(index, True),
             lambda: open_leg(hedge_index, True),
-            policy.hedge.delay_for(policy.health_of(name), streaming),
+            policy.hedge.delay_for(policy.health_of(name), streaming, self._cold_delay(name, streaming)),
             policy.clock,
             policy.hedge_budget.try_spend,
         )
@@ -247,6 +321,18 @@ def _exhausted(failures: list[tuple[str, BaseException]]) -> AllCandidatesFailed
     detail = "; ".join(f"{name}: {error_code(exc)}" for name, exc in failures)
     last = f" Most relevant: {primary}" if str(primary) else ""
     return AllCandidatesFailed(f"Every candidate deployment failed ({detail}).{last}", failures, primary)
+
+
+def _typical_latency(health: DeploymentHealth | None, streaming: bool) -> float | None:
+    if health is None:
+        return None
+    return (health.ttft_ewma if streaming else health.latency_ewma).value
+
+
+def _p95(health: DeploymentHealth | None, min_samples: int, streaming: bool) -> float | None:
+    if health is None:
+        return None
+    return health.ttft_p95(min_samples) if streaming else health.latency_p95(min_samples)
 
 
 def _has_finish_reason(chunk: JSON) -> bool:

@@ -1,22 +1,24 @@
-"""Per-deployment health: in-flight count, latency (EWMA and rolling p50/p95), error rate.
+"""Per-deployment health: requests in flight (and how long the oldest has waited), latency (EWMA and
+rolling p50/p95), error rate per kind of call.
 
 ``DeploymentHealth`` is fed by ``MeasuredProvider`` (a wrapper around any provider) and read by
 the balancer, hedging, the admin endpoint (``snapshot()``) and ``/metrics`` (``metric_samples``).
-Client errors (the request's own fault) count as requests but not as errors.
+Failures the request caused (``blames_deployment``) count as requests but not as errors.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from interlock.providers.base import JSON, ChatRequest, Provider
+from interlock.providers.base import JSON, ChatRequest, Provider, embed_on
 from interlock.resilience.clock import Clock
-from interlock.resilience.failures import is_client_error
+from interlock.resilience.failures import blames_deployment
 from interlock.resilience.window import Ewma, SampleWindow, WindowCounter
 
 
@@ -49,42 +51,83 @@ class HealthSnapshot:
 
 
 class DeploymentHealth:
+    """``started()`` returns a token that the matching ``succeeded``/``failed``/``abandoned`` passes
+    back (without one, the oldest request in flight is taken); ``kind`` is the call's kind
+    (``complete``, ``stream``, ``embed``), so a deployment that breaks its streams shows it even
+    while its other calls succeed."""
+
     def __init__(self, deployment: str, clock: Clock, settings: HealthSettings | None = None) -> None:
         s = settings or HealthSettings()
         self.deployment = deployment
-        self.in_flight = 0
+        self._clock = clock
+        self._started: dict[int, float] = {}  # in start order: the first is the oldest
+        self._tokens = itertools.count()
         self._counts = WindowCounter(clock, s.window_s)
         self._ttft = SampleWindow(clock, s.window_s, s.max_samples)
         self._latency = SampleWindow(clock, s.window_s, s.max_samples)
         self.ttft_ewma = Ewma(s.ewma_alpha)
         self.latency_ewma = Ewma(s.ewma_alpha)
+        self.last_sample_at: float | None = None
+        self._kinds: set[str] = set()
 
-    def started(self) -> None:
-        self.in_flight += 1
+    @property
+    def in_flight(self) -> int:
+        return len(self._started)
+
+    def started(self) -> int:
+        token = next(self._tokens)
+        self._started[token] = self._clock.now()
+        return token
+
+    def _finish(self, token: int | None) -> None:
+        if token is None:
+            token = next(iter(self._started), None)
+        if token is not None:
+            self._started.pop(token, None)
+
+    def oldest_in_flight_s(self) -> float:
+        """How long the oldest request still in flight has waited (0 with none): a hung or slowed
+        deployment shows here at once, long before any of its answers lands in the averages."""
+        first = next(iter(self._started.values()), None)
+        return 0.0 if first is None else self._clock.now() - first
 
     def first_token(self, seconds: float) -> None:
         self._ttft.add(seconds)
         self.ttft_ewma.add(seconds)
 
-    def succeeded(self, seconds: float) -> None:
-        self.in_flight -= 1
-        self._counts.add("request")
+    def succeeded(self, seconds: float, token: int | None = None, kind: str = "complete") -> None:
+        self._finish(token)
+        self._count(kind)
         self._latency.add(seconds)
         self.latency_ewma.add(seconds)
+        self.last_sample_at = self._clock.now()
 
-    def failed(self, exc: BaseException) -> None:
-        self.in_flight -= 1
-        self._counts.add("request")
-        if not is_client_error(exc):
-            self._counts.add("error")
+    def failed(self, exc: BaseException, token: int | None = None, kind: str = "complete") -> None:
+        self._finish(token)
+        self._count(kind, error=blames_deployment(exc))
 
-    def abandoned(self) -> None:
+    def abandoned(self, token: int | None = None) -> None:
         """The caller went away (or a hedge lost): no verdict on the deployment."""
-        self.in_flight -= 1
+        self._finish(token)
 
-    def error_rate(self) -> float:
-        requests = self._counts.count("request")
-        return self._counts.count("error") / requests if requests else 0.0
+    def _count(self, kind: str, error: bool = False) -> None:
+        self._kinds.add(kind)
+        self._counts.add("request")
+        self._counts.add(f"request:{kind}")
+        if error:
+            self._counts.add("error")
+            self._counts.add(f"error:{kind}")
+
+    def error_rate(self, kind: str | None = None) -> float:
+        suffix = f":{kind}" if kind else ""
+        requests = self._counts.count("request" + suffix)
+        return self._counts.count("error" + suffix) / requests if requests else 0.0
+
+    def worst_error_rate(self, min_requests: int = 1) -> float:
+        """The highest error rate of any kind of call with at least ``min_requests`` in the window."""
+        rates = [self.error_rate(kind) for kind in self._kinds
+                 if self._counts.count(f"request:{kind}") >= min_requests]
+        return max(rates, default=0.0)
 
     def ttft_p95(self, min_samples: int = 1) -> float | None:
         return self._ttft.percentile(95) if len(self._ttft) >= min_samples else None
@@ -161,22 +204,28 @@ class MeasuredProvider:
         self._clock = clock
 
     async def complete(self, request: ChatRequest) -> JSON:
+        return await self._measured(self.inner.complete(request), "complete")
+
+    async def embed(self, body: JSON, request_id: str = "") -> JSON:
+        return await self._measured(embed_on(self.inner, body, request_id), "embed")
+
+    async def _measured(self, call: Awaitable[JSON], kind: str) -> JSON:
         start = self._clock.now()
-        self.health.started()
+        token = self.health.started()
         try:
-            result = await self.inner.complete(request)
+            result = await call
         except Exception as exc:
-            self.health.failed(exc)
+            self.health.failed(exc, token, kind)
             raise
         except BaseException:
-            self.health.abandoned()
+            self.health.abandoned(token)
             raise
-        self.health.succeeded(self._clock.now() - start)
+        self.health.succeeded(self._clock.now() - start, token, kind)
         return result
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[JSON]:
         start = self._clock.now()
-        self.health.started()
+        token = self.health.started()
         first = True
         try:
             async for chunk in self.inner.stream(request):
@@ -185,12 +234,12 @@ class MeasuredProvider:
                     first = False
                 yield chunk
         except Exception as exc:
-            self.health.failed(exc)
+            self.health.failed(exc, token, "stream")
             raise
         except BaseException:  # GeneratorExit (caller stopped reading) or cancellation
-            self.health.abandoned()
+            self.health.abandoned(token)
             raise
-        self.health.succeeded(self._clock.now() - start)
+        self.health.succeeded(self._clock.now() - start, token, "stream")
 
     async def aclose(self) -> None:
         await self.inner.aclose()

@@ -39,16 +39,23 @@ class HedgeSettings(BaseModel):
     cold_delay_s: float = Field(2.0, gt=0, description="delay while the primary has too few samples")
     min_samples: int = Field(20, ge=1, description="samples needed before the p95 is trusted")
     window_s: float = Field(10.0, gt=0, description="window of the hedge budget")
+    max_slowdown: float = Field(
+        2.0, ge=1, description="never hedge to a candidate whose typical latency is this many times the primary's"
+    )
 
     def budget(self, clock: Clock) -> RatioBudget:
         return RatioBudget(clock, BudgetSettings(ratio=self.share, min_per_window=0, window_s=self.window_s))
 
-    def delay_for(self, health: DeploymentHealth | None, streaming: bool) -> float:
+    def delay_for(self, health: DeploymentHealth | None, streaming: bool, peer_p95: float | None = None) -> float:
+        """The primary's p95; while it has too few samples, a measured replica's p95 (``peer_p95``),
+        else ``cold_delay_s``: a cold replica that turns out slow is hedged as soon as its twin's
+        answers would have come."""
         if self.delay_s is not None:
             return self.delay_s
         p95 = None
         if health is not None:
             p95 = health.ttft_p95(self.min_samples) if streaming else health.latency_p95(self.min_samples)
+        p95 = p95 if p95 is not None else peer_p95
         return self.cold_delay_s if p95 is None else max(self.min_delay_s, p95)
 
 

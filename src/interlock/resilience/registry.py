@@ -5,15 +5,16 @@ each provider once at startup (``add``) and builds a ``FallbackChain`` per reque
 from ranked candidates, balancing replicas and spilling over past a latency target on the way.
 
 Each deployment's provider is wrapped, outermost first, as
-``BreakerProvider(MeasuredProvider(TimeoutProvider(provider)))``: timeouts count as failures
-in health and breaker; an open breaker is refused before health sees anything.
+``BreakerProvider(MeasuredProvider(FinishReasonRequired(TimeoutProvider(provider))))``: timeouts
+and streams cut without a ``finish_reason`` count as failures in health and breaker; an open
+breaker is refused before health sees anything.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -34,6 +35,7 @@ from interlock.resilience.health import (
 )
 from interlock.resilience.hedging import HedgeSettings
 from interlock.resilience.retry import RetryPolicy, RetrySettings
+from interlock.resilience.streams import FinishReasonRequired
 from interlock.resilience.timeouts import TimeoutProvider, TimeoutSettings
 
 
@@ -50,6 +52,9 @@ class ResilienceSettings(BaseModel):
     hedge: HedgeSettings = HedgeSettings()
     balancer: BalancerSettings = BalancerSettings()
     require_finish_reason: bool = Field(True, description="a stream without a finish_reason is a break")
+    deadline_s: float | None = Field(
+        300.0, gt=0, description="per request, every attempt together: until the answer or a stream's first chunk"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +107,7 @@ class DeploymentRegistry:
             health_of=self.health,
             is_open=lambda name: self.breaker(name).state is BreakerState.OPEN,
             require_finish_reason=self.settings.require_finish_reason,
+            deadline_s=self.settings.deadline_s,
         )
 
     def add(
@@ -123,17 +129,29 @@ class DeploymentRegistry:
         s = self.settings
         health = DeploymentHealth(name, self.clock, s.health)
         circuit = CircuitBreaker(name, self.clock, breaker or s.breaker)
-        timed = TimeoutProvider(provider, timeouts or s.timeouts, self.clock, name)
-        guarded = BreakerProvider(MeasuredProvider(timed, health, self.clock), circuit)
         policy = RetryPolicy(retry or s.retry, budget=RatioBudget(self.clock, s.retry_budget), rng=self._rng)
-        self._entries[name] = _Entry(provider, guarded, health, circuit, policy, max(1, concurrency))
-        return guarded
+        entry = _Entry(provider, provider, health, circuit, policy, max(1, concurrency))
+        self._entries[name] = self._guard(name, entry, timeouts or s.timeouts)
+        return self._entries[name].guarded
 
-    def adopt(self, other: DeploymentRegistry, name: str) -> None:
-        """Take over ``name`` from ``other`` (a config reload): same provider, health, breaker and budget."""
+    def _guard(self, name: str, entry: _Entry, timeouts: TimeoutSettings) -> _Entry:
+        inner: Provider = TimeoutProvider(entry.raw, timeouts, self.clock, name)
+        if self.settings.require_finish_reason:
+            inner = FinishReasonRequired(inner, name)
+        entry.guarded = BreakerProvider(MeasuredProvider(inner, entry.health, self.clock), entry.breaker)
+        return entry
+
+    def adopt(self, other: DeploymentRegistry, name: str, *, timeouts: TimeoutSettings | None = None) -> None:
+        """Take over ``name`` from ``other`` (a config reload): same provider, health, breaker and budget.
+
+        ``timeouts`` (when given) replace the adopted deployment's: gateway-wide limits may have changed.
+        """
         if name in self._entries:
             raise ValueError(f"deployment {name!r} is already registered")
-        self._entries[name] = other._entry(name)
+        entry = other._entry(name)
+        if timeouts is not None:
+            entry = self._guard(name, replace(entry), timeouts)
+        self._entries[name] = entry
         other._given_away.add(name)
 
     def names(self) -> list[str]:
@@ -162,7 +180,8 @@ class DeploymentRegistry:
         for tier in tiers:
             names = [tier] if isinstance(tier, str) else list(tier)
             limits = {n: self._entry(n).concurrency for n in names}
-            balanced = [n for n in self.balancer.order(names, self.health, limits) if n not in ordered]
+            order = self.balancer.order(names, self.health, limits, self.clock.now())
+            balanced = [n for n in order if n not in ordered]
             # a replica whose breaker is open goes last in its tier: it would only refuse at once
             balanced.sort(key=lambda n: self.breaker(n).state is BreakerState.OPEN)
             ordered.extend(balanced)
@@ -191,6 +210,7 @@ class DeploymentRegistry:
         held against the deployment's health or breaker); ``wrap`` adapts a deployment's provider for
         this request only (compliance redaction).
         """
+        tier_of = {name: i for i, tier in enumerate(tiers) for name in ([tier] if isinstance(tier, str) else tier)}
         candidates: list[tuple[str, Provider]] = []
         for name in self.plan(tiers, latency_target_s=latency_target_s):
             provider = self._entry(name).guarded
@@ -199,7 +219,7 @@ class DeploymentRegistry:
             if wrap is not None:
                 provider = wrap(name, provider)
             candidates.append((name, provider))
-        return FallbackChain(candidates, self.policy, allow=allow, hedge=hedge)
+        return FallbackChain(candidates, self.policy, allow=allow, hedge=hedge, tier_of=tier_of)
 
     def snapshot(self) -> list[DeploymentStatus]:
         out = []

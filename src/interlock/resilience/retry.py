@@ -2,8 +2,9 @@
 
 ``RetryPolicy.delay_before_retry`` is the one decision (used by ``RetryingProvider`` and by the
 fallback chain): it returns how long to wait before the next attempt, or None to stop. It
-never retries a client error, an open circuit, a Retry-After longer than ``max_retry_after_s``
-(better served by the next deployment) or beyond the budget.
+never retries a client error, an open circuit, a timeout (a deployment that just hung would
+most likely hang again: the next deployment is the better bet), a Retry-After longer than
+``max_retry_after_s`` (better served by the next deployment) or beyond the budget.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import AsyncIterator
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from interlock.errors import UpstreamTimeout
 from interlock.providers.base import JSON, ChatRequest, Provider
 from interlock.resilience.budget import RatioBudget
 from interlock.resilience.clock import Clock
@@ -49,7 +51,7 @@ class RetryPolicy:
     def delay_before_retry(self, error: BaseException, attempt: int) -> float | None:
         """Seconds to wait before attempt ``attempt + 1``; None: do not retry here."""
         s = self.settings
-        if attempt >= s.max_attempts or not is_retryable(error):
+        if attempt >= s.max_attempts or not is_retryable(error) or isinstance(error, UpstreamTimeout):
             return None
         retry_after = getattr(error, "retry_after", None)
         if retry_after is not None and retry_after > s.max_retry_after_s:

@@ -3,7 +3,13 @@
 ``connect`` is for the transport (providers pass it to their HTTP client); ``first_token``,
 ``stall`` and ``total`` are enforced here over any provider, raising ``UpstreamTimeout`` whose
 ``code`` names the limit that fired (``timeout_first_token``, ``timeout_stall``, ``timeout_total``).
-Route settings can only tighten a deployment's: ``TimeoutSettings.tightest``.
+Route settings can only tighten a deployment's: ``TimeoutSettings.tightest``. A deployment's own
+``timeouts`` override the gateway-wide ``resilience.timeouts`` field by field, only where it sets them:
+``TimeoutSettings.overridden_by``.
+
+The defaults turn a hang into a prompt failover: 30 s to the first streamed chunk, 30 s between
+chunks, 300 s for a whole call. A non-streamed answer arrives in one piece, so only ``total``
+bounds it (and the chain's per-request deadline bounds every attempt together).
 """
 
 from __future__ import annotations
@@ -14,11 +20,12 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from interlock.errors import UpstreamTimeout
-from interlock.providers.base import JSON, ChatRequest, Provider
+from interlock.providers.base import JSON, ChatRequest, Provider, embed_on
 from interlock.resilience.clock import Clock
 from interlock.resilience.streams import closing
 
 T = TypeVar("T")
+D = TypeVar("D", bound=Any)
 
 
 class TimeoutSettings(BaseModel):
@@ -27,14 +34,25 @@ class TimeoutSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     connect: float | None = Field(5.0, gt=0)
-    first_token: float | None = Field(None, gt=0, description="until the first streamed chunk")
-    stall: float | None = Field(None, gt=0, description="between two streamed chunks")
+    first_token: float | None = Field(30.0, gt=0, description="until the first streamed chunk")
+    stall: float | None = Field(30.0, gt=0, description="between two streamed chunks")
     total: float | None = Field(300.0, gt=0, description="the whole call or stream")
 
     @classmethod
     def from_config(cls, config: Any) -> TimeoutSettings:
         """From any object with these attributes (such as a deployment's ``timeouts``)."""
         return cls(**{name: getattr(config, name, None) for name in cls.model_fields})
+
+    def overridden_by(self, config: Any) -> TimeoutSettings:
+        """These settings with the limits ``config`` (a deployment's ``timeouts``) sets explicitly.
+
+        Only fields written in the config file count: a deployment that says nothing about
+        ``first_token`` gets the gateway-wide value, not its own model's default.
+        """
+        explicit = getattr(config, "model_fields_set", None)
+        names = explicit if explicit is not None else type(self).model_fields
+        update = {name: getattr(config, name) for name in names if name in type(self).model_fields}
+        return self.model_copy(update=update) if update else self
 
     def tightest(self, other: TimeoutSettings | None) -> TimeoutSettings:
         """Each limit the smaller of the two (a route may tighten a deployment's limits)."""
@@ -45,6 +63,17 @@ class TimeoutSettings(BaseModel):
             values = [v for v in (getattr(self, name), getattr(other, name)) if v is not None]
             merged[name] = min(values) if values else None
         return TimeoutSettings(**merged)
+
+
+def with_transport_timeouts(deployment: D, settings: TimeoutSettings) -> D:
+    """The deployment config to build its provider from, with the connect limit (and the transport's
+    safety net past ``total``) taken from ``settings``, so gateway-wide values reach the HTTP client."""
+    current = deployment.timeouts
+    update = {name: getattr(settings, name) for name in ("connect", "total")
+              if getattr(settings, name) is not None and getattr(settings, name) != getattr(current, name)}
+    if not update:
+        return deployment
+    return deployment.model_copy(update={"timeouts": current.model_copy(update=update)})  # type: ignore[no-any-return]
 
 
 def _timeout_error(limit: str, seconds: float, deployment: str) -> UpstreamTimeout:
@@ -122,6 +151,11 @@ class TimeoutProvider:
     def stream(self, request: ChatRequest) -> AsyncIterator[JSON]:
         return enforce_stream_timeouts(
             self.inner.stream(request), self.settings, self._clock, self._deployment
+        )
+
+    async def embed(self, body: JSON, request_id: str = "") -> JSON:
+        return await call_with_timeout(
+            embed_on(self.inner, body, request_id), self.settings.total, self._clock, self._deployment
         )
 
     async def aclose(self) -> None:

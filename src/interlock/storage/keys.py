@@ -81,6 +81,10 @@ class KeyStore(Protocol):
 
     def lookup(self, presented: str) -> ApiKey | None: ...
 
+    def revocation_stamp(self) -> str:
+        """Changes whenever a key is revoked; cheap enough to read twice a second."""
+        ...
+
 
 def _from_row(row: Sequence[Any]) -> ApiKey:
     created = as_datetime(row[9])
@@ -174,6 +178,13 @@ class SqlKeyStore:
                 (datetime.now(UTC), key_id),
             )
         return changed > 0
+
+    def revocation_stamp(self) -> str:
+        # Revocation is permanent, so the count only grows; the newest time still moves if
+        # someone deletes revoked rows by hand.
+        rows = self.db.fetchall("SELECT COUNT(*), MAX(revoked_at) FROM api_keys WHERE revoked_at IS NOT NULL")
+        count, newest = rows[0] if rows else (0, None)
+        return f"{count}:{newest}"
 
     def lookup(self, presented: str) -> ApiKey | None:
         """The active key matching ``presented``, or ``None``."""

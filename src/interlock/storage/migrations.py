@@ -74,6 +74,21 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX api_keys_team ON api_keys (team)",
         ),
     ),
+    Migration(
+        3,
+        "gateway_instances",
+        (
+            """CREATE TABLE gateway_instances (
+                instance_id TEXT PRIMARY KEY,
+                lease TEXT NOT NULL,
+                host TEXT NOT NULL,
+                pid INTEGER NOT NULL,
+                budgets TEXT NOT NULL,
+                started_at {timestamp} NOT NULL,
+                heartbeat_at {timestamp} NOT NULL
+            )""",
+        ),
+    ),
 )
 
 _CREATE_TABLE = """CREATE TABLE IF NOT EXISTS schema_migrations (

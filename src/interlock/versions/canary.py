@@ -3,7 +3,9 @@
 A sticky key (API key id or ``user``) is hashed with the alias name (SHA-256) to a point in
 [0, 1) that is laid against the cumulative weights, so a key always lands on the same target,
 and moving weight from A to B (95/5 -> 90/10) moves only the keys in the slice that changed
-hands. Without a key the point comes from an injected RNG.
+hands. Without a key the point comes from an injected RNG: that is every request naming no
+``user`` on a gateway without API keys (its callers are all "anonymous", which is no key to stick to;
+the gateway passes no key id for them).
 """
 
 from __future__ import annotations

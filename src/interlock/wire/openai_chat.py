@@ -2,36 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from interlock.errors import InvalidRequest
+from interlock.wire.openai_messages import (
+    ChatMessage,
+    ContentPart,
+    Prediction,
+    ResponseFormat,
+    Tool,
+    ToolChoice,
+    as_plain_json,
+    field_path,
+)
 
+__all__ = ["ChatCompletionRequest", "ChatMessage", "ContentPart", "invalid_from_validation", "parse_chat_request"]
 
-class ContentPart(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    type: Literal["text", "image_url", "input_audio", "file", "refusal"]
-    text: str | None = None
-
-
-class ChatMessage(BaseModel):
-    # extra="allow": SDKs echo assistant messages back with fields like `refusal` or `annotations`.
-    model_config = ConfigDict(extra="allow")
-    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
-    content: str | list[ContentPart] | None = None
-    name: str | None = None
-    tool_calls: list[dict[str, Any]] | None = None
-    tool_call_id: str | None = None
-
-    @field_validator("content")
-    @classmethod
-    def _text_parts_have_text(cls, v: str | list[ContentPart] | None) -> str | list[ContentPart] | None:
-        if isinstance(v, list):
-            for part in v:
-                if part.type == "text" and part.text is None:
-                    raise ValueError("a content part of type 'text' needs a 'text' string")
-        return v
+# Numbers every upstream can take: JSON integers past 64 bits cannot even be serialized again.
+Int64 = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
+TokenLimit = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
 class StreamOptions(BaseModel):
@@ -49,29 +40,29 @@ class ChatCompletionRequest(BaseModel):
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
     stream_options: StreamOptions | None = None
-    max_tokens: int | None = Field(None, ge=1)
-    max_completion_tokens: int | None = Field(None, ge=1)
+    max_tokens: TokenLimit | None = None
+    max_completion_tokens: TokenLimit | None = None
     temperature: float | None = Field(None, ge=0, le=2)
     top_p: float | None = Field(None, ge=0, le=1)
     n: int | None = Field(None, ge=1, le=128)
     stop: str | list[str] | None = None
-    seed: int | None = None
+    seed: Int64 | None = None
     presence_penalty: float | None = Field(None, ge=-2, le=2)
     frequency_penalty: float | None = Field(None, ge=-2, le=2)
-    logit_bias: dict[str, float] | None = None
+    logit_bias: dict[str, Annotated[float, Field(ge=-100, le=100)]] | None = None
     logprobs: bool | None = None
     top_logprobs: int | None = Field(None, ge=0, le=20)
     user: str | None = None
     metadata: dict[str, str] | None = None
-    tools: list[dict[str, Any]] | None = None
-    tool_choice: str | dict[str, Any] | None = None
+    tools: Annotated[list[dict[str, Any]], as_plain_json(list[Tool])] | None = None
+    tool_choice: Annotated[str | dict[str, Any], as_plain_json(ToolChoice)] | None = None
     parallel_tool_calls: bool | None = None
-    response_format: dict[str, Any] | None = None
+    response_format: Annotated[dict[str, Any], as_plain_json(ResponseFormat)] | None = None
     reasoning_effort: str | None = None
     service_tier: str | None = None
     store: bool | None = None
-    modalities: list[str] | None = None
-    prediction: dict[str, Any] | None = None
+    modalities: list[Literal["text", "audio"]] | None = None
+    prediction: Annotated[dict[str, Any], as_plain_json(Prediction)] | None = None
     verbosity: str | None = None
     safety_identifier: str | None = None
     prompt_cache_key: str | None = None
@@ -117,10 +108,10 @@ def parse_chat_request(data: Any) -> ChatCompletionRequest:
 
 
 def invalid_from_validation(exc: ValidationError) -> InvalidRequest:
-    """The first validation error, phrased the way OpenAI does, with ``param`` naming the field."""
-    err = exc.errors(include_url=False)[0]
-    loc = [p for p in err["loc"] if p not in ("str", "list[ContentPart]")]
-    param = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in loc).replace(".[", "[")
+    """The most specific (deepest) validation error, phrased the way OpenAI does, with ``param`` naming
+    the field (a union reports one error per branch; the deepest is the one that says what is wrong)."""
+    err = max(exc.errors(include_url=False), key=lambda e: len(e["loc"]))
+    param = field_path(err["loc"]).removeprefix(".")
     if err["type"] == "extra_forbidden":
         msg = f"Unrecognized request argument supplied: {param}"
     elif err["type"] == "missing":
@@ -130,4 +121,5 @@ def invalid_from_validation(exc: ValidationError) -> InvalidRequest:
     more = len(exc.errors()) - 1
     if more:
         msg += f" ({more} more error{'s' if more > 1 else ''} in the request)"
-    return InvalidRequest(msg, param=param or None, code="invalid_value" if err["type"] != "missing" else "missing_required_parameter")
+    code = "invalid_value" if err["type"] != "missing" else "missing_required_parameter"
+    return InvalidRequest(msg, param=param or None, code=code)

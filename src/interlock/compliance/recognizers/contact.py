@@ -19,8 +19,10 @@ from interlock.compliance.recognizers.patterns import (
 
 PERSONAL = DataClass.PERSONAL
 
+# The local part may hold an apostrophe between letters (o'brien@...); a match must not start
+# inside such a name, or "o'" would be left behind when the rest is redacted.
 _EMAIL = re.compile(
-    r"(?<![\w.%+-])[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,62}[A-Za-z0-9_%+-])?"
+    r"(?<![\w.%+-])(?<!\w')[A-Za-z0-9](?:[A-Za-z0-9._%+'-]{0,62}[A-Za-z0-9_%+-])?"
     r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+(?P<tld>[A-Za-z]{2,24})(?![\w-]|\.[A-Za-z0-9])"
 )
 # "icon@2x.png" is a retina image name, not a mailbox.

@@ -32,14 +32,26 @@ class PaymentCardDetector:
             if run.end() - run.start() < 12:
                 continue
             groups = [(run.start() + g.start(), run.start() + g.end()) for g in _GROUP.finditer(run.group())]
+            end = run.end()
+            decimal = text[end : end + 1] == "." and text[end + 1 : end + 2].isdigit()
             if (
-                is_word_char(text, run.end())
-                or text[run.end() : run.end() + 1] == "-"
-                or (text[run.end() : run.end() + 1] == "." and is_word_char(text, run.end() + 1))
+                is_word_char(text, end)
+                or text[end : end + 1] == "-"
+                or (decimal and not _zero_fraction(text, end))
             ):
-                groups.pop()  # the last group runs into a word or a decimal: not a boundary
+                # The last group runs into a word or a decimal: not a boundary. A dot before a letter
+                # is one ("4111111111111111.pdf"), and so is ".0" (a card serialized as a float).
+                groups.pop()
             out.extend(Detection("payment_card", FIN, a, b) for a, b in _cards_in(text, groups))
         return out
+
+
+_ZERO_FRACTION = re.compile(r"\.0+(?![\w.])")
+
+
+def _zero_fraction(text: str, dot: int) -> bool:
+    """``4111111111111111.0``: a card number serialized as a JSON float ends at the dot."""
+    return _ZERO_FRACTION.match(text, dot) is not None
 
 
 def _cards_in(text: str, groups: list[tuple[int, int]]) -> list[tuple[int, int]]:

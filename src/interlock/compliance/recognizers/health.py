@@ -11,7 +11,7 @@ import re
 
 from interlock.compliance.detection import DataClass, Detection
 from interlock.compliance.recognizers.medical_terms import FIRST_WORDS, MAX_TERM_WORDS, TERMS
-from interlock.compliance.recognizers.patterns import PatternDetector, lower_same_length
+from interlock.compliance.recognizers.patterns import PatternDetector, lower_same_length, needle_positions
 
 HEALTH = DataClass.HEALTH
 
@@ -30,10 +30,13 @@ def mrn() -> PatternDetector:
 
 # Diagnosis words after which ICD-10 codes are expected; matched at needle hits, not by a scan.
 _ICD_CUE = re.compile(
-    r"(?:icd(?:-?10)?(?:-cm)?|diagnos(?:is|es|ed)|dx|assessment|impression|problem list|billed (?:as|under)|"
-    r"patient)\b"
+    r"(?:icd(?:-?10)?(?:-cm)?|diagnos(?:is|es|ed)|dx|assessment|impression|problem list|"
+    r"(?:billed|coded|classified) (?:as|under|with)|patient)\b"
 )
-_ICD_NEEDLES = ("icd", "diagnos", "dx", "assessment", "impression", "problem list", "billed", "patient")
+_ICD_NEEDLES = (
+    "icd", "diagnos", "dx", "assessment", "impression", "problem list", "billed", "coded", "classified",
+    "patient",
+)
 # A letter (U is reserved), two more characters, an optional dot and up to four more.
 _ICD_CODE = re.compile(r"[A-TV-Z](?<![\w.][A-TV-Z])\d[0-9AB](?:\.[0-9A-Z]{1,4})?(?![\w]|\.\w)")
 _ICD_WINDOW = 120
@@ -135,7 +138,74 @@ class MedicalTermDetector:
             start, end = _sentence_around(lower, cue_start, cue_end)
             out.extend(_terms_in(lower, max(start, reached), end))
             reached = end
+        covered = {(d.start, d.end) for d in out}
+        out.extend(d for d in _conditions_of_a_person(text, lower) if (d.start, d.end) not in covered)
         return out
+
+
+# A person having a condition, with no clinical word in sight: "She has bipolar disorder", "Tom is
+# living with HIV", "Her epilepsy ...". The term must follow the verb (or the possessive) within a
+# few qualifying words, and a verb needs a person before it: a pronoun, a possessive phrase or a
+# capitalised name, so "Anyone who has asthma" and "People with epilepsy have rights" stay clean.
+_HAVING = re.compile(
+    r"(?:has|had|have|having|got|developed|(?:living|lives|lived) with|struggl(?:es|ed|ing) with|"
+    r"battl(?:es|ed|ing)|fighting|coping with|dealing with|recovering from|diagnosed with)\b"
+)
+_HAVING_NEEDLES = (
+    "has ", "had ", "have ", "having ", "got ", "developed ", "living with", "lives with", "lived with",
+    "struggl", "battl", "fighting ", "coping with", "dealing with", "recovering from", "diagnosed with",
+)
+_POSSESSIVES = ("his ", "her ", "my ", "our ")
+_QUALIFIERS = frozenset(
+    "a an the been some severe chronic mild moderate acute early late advanced recurrent untreated "
+    "worsening terminal stage type full-blown suspected diagnosed with".split()
+)
+_PERSON_BEFORE = re.compile(
+    r"(?:\b(?i:he|she|i|we)|\b(?i:my|our|his|her|their) [\w'-]+(?: [A-Z][a-z]+)?|\b[A-Z][a-z]+)"
+    r"(?:'s| (?i:is|was|has|had|have|been|also|still|now|recently|just|already|currently|reportedly)){0,3} $"
+)
+_NOT_A_NAME = frozenset(
+    "this that these those it there here which what who whoever everyone everybody anyone anybody someone "
+    "somebody nobody each every one all many most some none nothing something".split()
+)
+
+
+def _conditions_of_a_person(text: str, lower: str) -> list[Detection]:
+    out: list[Detection] = []
+    for position in needle_positions(lower, _HAVING_NEEDLES):
+        if position > 0 and lower[position - 1].isalpha():
+            continue
+        verb = _HAVING.match(lower, position)
+        if verb is None:
+            continue
+        found = _term_after(lower, verb.end())  # rarer than a person before the verb: checked first
+        if found is None:
+            continue
+        subject = _PERSON_BEFORE.search(text, max(0, position - 60), position)
+        if subject is not None and subject.group().split()[0].lower() not in _NOT_A_NAME:
+            out.append(found)
+    for position in needle_positions(lower, _POSSESSIVES):
+        if position == 0 or not lower[position - 1].isalpha():
+            found = _term_after(lower, lower.find(" ", position) + 1)
+            if found is not None:
+                out.append(found)
+    return out
+
+
+def _term_after(lower: str, start: int) -> Detection | None:
+    """The medical term that starts the clause at ``start``, after qualifying words ("a", "severe")."""
+    end = min(len(lower), start + 80)
+    for match in _WORD.finditer(lower, start, end):
+        word = match.group()
+        if word in FIRST_WORDS:
+            words = [(m.group(), m.start(), m.end()) for m in _WORD.finditer(lower, match.start(), end)]
+            matched = _longest_term(words, 0)
+            if matched:
+                end_of_term = words[matched - 1][2]
+                return Detection("medical_term_in_patient_context", HEALTH, match.start(), end_of_term)
+        if word not in _QUALIFIERS:
+            return None
+    return None
 
 
 def _sentence_around(lower: str, cue_start: int, cue_end: int) -> tuple[int, int]:

@@ -23,14 +23,28 @@ PERSONAL = DataClass.PERSONAL
 # Dashed SSNs stand on their own; spaced or bare nine digits need the words "SSN"/"social security".
 _SSN_DASHED = re.compile(r"(?P<a>\d(?<![\w-]\d)\d\d)-(?P<g>\d{2})-(?P<s>\d{4})(?![\w-])")
 _SSN_NAMED = re.compile(
-    r"\b(?:ssn|ss#|social security(?: number| no\.?| #)?)\W{0,3}(?:(?:is|was|of)\W{1,3})?"
+    r"\b(?P<label>ssn|ss#|social security(?: number| no\.?| #)?)"
+    r"(?P<between>\W{0,3}(?:(?:is|was|of)\W{1,3})?)"
     r"(?P<value>(?P<a>\d{3})(?P<sep>[- ]?)(?P<g>\d{2})(?P=sep)(?P<s>\d{4}))(?![\w-])",
     re.IGNORECASE,
 )
+# "SSN: ...", "ssn = ...", '"ssn": "..."', "SSN is ...", "Social security number ...": a labelled
+# field is sensitive whatever its value (a voided or example number in a form is still where a real
+# one goes). A bare label before a number ("the sample SSN 078-05-1120") is a mention and the
+# number must pass the issuing rules.
+_FIELD_SEPARATOR = re.compile(r"[:=]|\b(?i:is|was)\b")
+_FIELD_CAPTION = re.compile(r"(?i:number|no\.?|#)$")
+
+
+def is_field(label: str, between: str) -> bool:
+    """Whether a label and what follows it make a form field: a separator (``:``, ``=``, "is") or
+    a caption ending in "number", "no." or "#"."""
+    return _FIELD_SEPARATOR.search(between) is not None or _FIELD_CAPTION.search(label) is not None
 
 
 def _ssn_span(match: re.Match[str], text: str) -> tuple[int, int] | None:
-    if not ssn_valid(match.group("a"), match.group("g"), match.group("s")):
+    labelled = "label" in match.re.groupindex and is_field(match.group("label"), match.group("between"))
+    if not labelled and not ssn_valid(match.group("a"), match.group("g"), match.group("s")):
         return None
     return match.span("value") if "value" in match.re.groupindex else match.span()
 
@@ -69,8 +83,36 @@ def _nino_span(match: re.Match[str], text: str) -> tuple[int, int] | None:
     return start, match.end()
 
 
-def uk_nino() -> PatternDetector:
-    return PatternDetector("uk_nino", "uk_nino", PERSONAL, _NINO, _nino_span)
+# A labelled National Insurance field counts whatever its letters (the HMRC sample QQ 12 34 56 C).
+_NINO_FIELD = re.compile(
+    r"\b(?P<label>nino|ni(?: number| no\.?| #|(?=[\"']?\s*[:=]))"
+    r"|national insurance(?: number| no\.?| #)?)[\"']?"
+    r"(?P<between>\s*(?:[:=]|\b(?:is|was)\b)?\s*[\"']?)"
+    r"(?P<value>[a-z]{2} ?\d\d ?\d\d ?\d\d ?[a-z])\b",
+    re.IGNORECASE,
+)
+
+
+def _nino_field_span(match: re.Match[str], text: str) -> tuple[int, int] | None:
+    return match.span("value") if is_field(match.group("label"), match.group("between")) else None
+
+
+def uk_nino() -> AnyOfDetector:
+    return AnyOfDetector(
+        "uk_nino",
+        (
+            PatternDetector("uk_nino_shape", "uk_nino", PERSONAL, _NINO, _nino_span),
+            PatternDetector(
+                "uk_nino_field",
+                "uk_nino",
+                PERSONAL,
+                _NINO_FIELD,
+                _nino_field_span,
+                needles=("nino", "ni ", "ni:", "ni=", 'ni"', "ni'", "national insurance"),
+                anchored=True,
+            ),
+        ),
+    )
 
 
 _IPV4 = re.compile(r"\d(?<![\w.]\d)\d{0,2}(?:\.\d{1,3}){3}(?![\w]|\.\d|-(?:alpha|beta|rc|dev|snapshot))")
@@ -84,6 +126,16 @@ _NOT_AN_ADDRESS = re.compile(
 )
 
 
+# "from 2.4.1.0 to 2.5.0.0", "bump the driver version to 10.2.0.3": after "to", "from" or an arrow,
+# a dotted quad is a version when its clause speaks of versions. "Route traffic to 203.0.113.45"
+# has no such word and stays an address.
+_VERSION_CLAUSE = re.compile(
+    r"\b(?:versions?|ver|releases?|builds?|firmware|fw|sdk|upgrad\w*|downgrad\w*|bump\w*|packages?|"
+    r"drivers?|librar(?:y|ies)|dependenc(?:y|ies))\b(?:[^.!?\n]|\.(?=\S))*?(?:\bto|\bfrom|->|=>)\s*$",
+    re.IGNORECASE,
+)
+
+
 def _ipv4_span(match: re.Match[str], text: str) -> tuple[int, int] | None:
     octets = match.group().split(".")
     if any(len(o) > 1 and o[0] == "0" for o in octets) or any(int(o) > 255 for o in octets):
@@ -92,6 +144,8 @@ def _ipv4_span(match: re.Match[str], text: str) -> tuple[int, int] | None:
     if first in (0, 127) or first == 255:
         return None  # 0.x, 127.x and netmasks say nothing about a person
     if preceded_by(text, match.start(), _NOT_AN_ADDRESS, window=30):
+        return None
+    if preceded_by(text, match.start(), _VERSION_CLAUSE, window=100):
         return None
     return match.span()
 

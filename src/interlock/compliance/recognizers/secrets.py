@@ -52,6 +52,20 @@ _ASSIGNED_KEY = re.compile(
 )
 
 
+# A cloud access key in a labelled field counts whatever it holds, the documented example keys
+# (AKIAIOSFODNN7EXAMPLE) included: the field is where a real key goes. Template text ("YOUR_KEY",
+# "<secret>", "xxxx") is still not a key.
+_CLOUD_KEY_FIELD = re.compile(
+    r"(?<![A-Za-z0-9])(?i:(?:aws[_ -]?)?(?:secret[_ -]?)?access[_ -]?key(?:[_ -]?id)?)[\"']?"
+    r"\s*(?:[:=]|\b(?i:is)\b)\s*[\"']?(?P<value>[A-Za-z0-9/+=]{16,128})(?![A-Za-z0-9/+=])"
+)
+_TEMPLATE = re.compile(r"x{4,}|your|placeholder|redacted|changeme|\*{3,}", re.IGNORECASE)
+
+
+def _cloud_key_span(match: re.Match[str], text: str) -> tuple[int, int] | None:
+    return None if _TEMPLATE.search(match.group("value")) else match.span("value")
+
+
 def api_key() -> AnyOfDetector:
     shaped = [
         PatternDetector(
@@ -65,6 +79,15 @@ def api_key() -> AnyOfDetector:
             *shaped,
             PatternDetector(
                 "bearer_token", "api_key", SECRET, _BEARER, _token_span, needles=("bearer",), anchored=True
+            ),
+            PatternDetector(
+                "cloud_access_key_field",
+                "api_key",
+                SECRET,
+                _CLOUD_KEY_FIELD,
+                _cloud_key_span,
+                needles=("accesskey", "access_key", "access key", "access-key"),
+                window=(24, 200),
             ),
             PatternDetector(
                 "assigned_key",

@@ -1,0 +1,61 @@
+"""The HTTP boundary: a body that cannot be encoded is the request's fault, never the deployment's."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from resilience.faulty_upstream import FaultyUpstream
+
+from interlock.config.deployments import OpenAIDeployment
+from interlock.errors import InvalidRequest
+from interlock.providers.base import ChatRequest
+from interlock.providers.openai_compat import OpenAICompatProvider
+from interlock.resilience.breaker import BreakerState
+from interlock.resilience.registry import DeploymentRegistry
+
+
+@pytest.fixture
+async def upstream() -> AsyncIterator[FaultyUpstream]:
+    server = FaultyUpstream()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+def _nested(levels: int) -> Any:
+    value: Any = "deep"
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+def _provider(url: str) -> OpenAICompatProvider:
+    return OpenAICompatProvider(OpenAIDeployment(
+        type="openai", name="local", model="chat", vendor="test", perimeter="internal", context_window=4096,
+        base_url=url + "/v1", upstream_model="ok", price={"type": "unknown"}))
+
+
+@pytest.mark.parametrize("value", [_nested(300), 2**70])
+async def test_an_unencodable_body_is_a_client_error_that_never_opens_the_breaker(
+    upstream: FaultyUpstream, value: Any
+) -> None:
+    registry = DeploymentRegistry(rng=random.Random(0))
+    registry.add("local", _provider(upstream.url))
+    request = ChatRequest(body={"messages": [{"role": "user", "content": "hi"}], "metadata": {"x": value}})
+    try:
+        for stream in (False, True) * 4:  # more than the breaker's consecutive-failure threshold
+            chain = registry.chain(["local"])
+            with pytest.raises(InvalidRequest, match="cannot be encoded"):
+                if stream:
+                    async for _ in chain.stream(request):
+                        pass
+                else:
+                    await chain.complete(request)
+        assert registry.breaker("local").state is BreakerState.CLOSED
+        assert registry.health("local").snapshot().errors == 0
+        assert upstream.requests == []  # nothing was sent
+    finally:
+        await registry.aclose()
