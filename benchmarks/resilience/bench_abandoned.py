@@ -18,7 +18,16 @@ import time
 from pathlib import Path
 
 import orjson
-from gateway_runs import MODEL, Upstream, gateway_config, load_average, machine, source_tree, start_gateway, start_upstream
+from gateway_runs import (
+    MODEL,
+    Upstream,
+    gateway_config,
+    load_average,
+    machine,
+    source_tree,
+    start_gateway,
+    start_upstream,
+)
 
 
 def rss_mb(pid: int) -> float:
@@ -58,7 +67,9 @@ async def abandon(port: int, stream: bool, give_up_s: float) -> None:
     writer.close()
 
 
-async def run(gateway_port: int, gateway_pid: int, upstream_port: int, args: argparse.Namespace) -> list[dict[str, float]]:
+async def run(
+    gateway_port: int, gateway_pid: int, upstream_port: int, args: argparse.Namespace
+) -> list[dict[str, float]]:
     samples = []
     sent = 0
     give_up = args.give_up_ms / 1000

@@ -22,7 +22,14 @@ import pytest
 from gateway_harness import openai_deployment, running_gateway
 from pydantic import ValidationError
 from servers import serve_in_thread
-from upstreams.anthropic_upstream import API_KEY, KEY_ENV, AnthropicUpstream, RequestProblem, _check, anthropic_deployment
+from upstreams.anthropic_upstream import (
+    API_KEY,
+    KEY_ENV,
+    AnthropicUpstream,
+    RequestProblem,
+    _check,
+    anthropic_deployment,
+)
 from upstreams.openai_upstream import OpenAIUpstream
 
 from interlock.gateway.runtime import Runtime
@@ -134,7 +141,9 @@ def _encoded(rng: random.Random, body: JSON) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def gateway(monkeypatch_module: pytest.MonkeyPatch) -> Iterator[tuple[str, Runtime, OpenAIUpstream, AnthropicUpstream]]:
+def gateway(
+    monkeypatch_module: pytest.MonkeyPatch,
+) -> Iterator[tuple[str, Runtime, OpenAIUpstream, AnthropicUpstream]]:
     monkeypatch_module.setenv(KEY_ENV, API_KEY)
     openai_up, anthropic_up = OpenAIUpstream(), AnthropicUpstream()
     caps = {"tools": True, "images": True, "json_output": True, "multiple_choices": True, "embeddings": True}

@@ -48,7 +48,8 @@ async def gateway(openai_upstream, tmp_path) -> AsyncIterator[tuple[int, AppStat
 async def _read_response(reader: asyncio.StreamReader) -> tuple[int, dict[str, object]]:
     head = await reader.readuntil(b"\r\n\r\n")
     status = int(head.split(b" ", 2)[1])
-    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
+    lines = head.split(b"\r\n")
+    length = next(int(line.split(b":")[1]) for line in lines if line.lower().startswith(b"content-length"))
     return status, orjson.loads(await reader.readexactly(length))
 
 

@@ -21,14 +21,17 @@ from resilience.fakes import Behaviour, FakeProvider, collect, request, settle
 
 
 def lognormal_script(rng: random.Random, median: float, n: int, **over: object) -> list[Behaviour]:
-    return [Behaviour(delay=median * rng.lognormvariate(0, 0.5), **over) for _ in range(n)]  # type: ignore[arg-type]
+    delays = [median * rng.lognormvariate(0, 0.5) for _ in range(n)]
+    return [Behaviour(delay=d, **over) for d in delays]  # type: ignore[arg-type]
 
 
-def registry(clock: ManualClock, settings: ResilienceSettings | None = None, seed: int = 0) -> DeploymentRegistry:
-    return DeploymentRegistry(settings or ResilienceSettings(), clock=clock, rng=random.Random(seed))
+def registry(clock: ManualClock, settings: ResilienceSettings | None = None) -> DeploymentRegistry:
+    return DeploymentRegistry(settings or ResilienceSettings(), clock=clock, rng=random.Random(0))
 
 
-async def serve_sequentially(reg: DeploymentRegistry, tiers: list[object], n: int, gap_s: float = 0.05) -> Counter[str]:
+async def serve_sequentially(
+    reg: DeploymentRegistry, tiers: list[object], n: int, gap_s: float = 0.05
+) -> Counter[str]:
     """``n`` requests one after another (the clock moves on with each answer, and ``gap_s`` between)."""
     served: Counter[str] = Counter()
     for _ in range(n):

@@ -31,7 +31,9 @@ async def drive(work: Awaitable[Any], clock: ManualClock, step: float = 1.0, lim
     pytest.fail(f"still waiting after {limit * step:g}s of clock time")
 
 
-def hanging_registry(clock: ManualClock, settings: ResilienceSettings, *names: str) -> tuple[DeploymentRegistry, dict[str, FakeProvider]]:
+def hanging_registry(
+    clock: ManualClock, settings: ResilienceSettings, *names: str
+) -> tuple[DeploymentRegistry, dict[str, FakeProvider]]:
     registry = DeploymentRegistry(settings, clock=clock, rng=random.Random(0))
     providers = {name: FakeProvider(name, default=HANG, clock=clock) for name in names}
     for name, provider in providers.items():

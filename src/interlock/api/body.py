@@ -52,7 +52,8 @@ def check_nesting(data: Any, limit: int = MAX_NESTING) -> None:
         node, depth = stack.pop()
         if depth > limit:
             raise InvalidRequest(
-                f"The request body nests arrays and objects more than {limit} levels deep.", code="nesting_too_deep"
+                f"The request body nests arrays and objects more than {limit} levels deep.",
+                code="nesting_too_deep",
             )
         if isinstance(node, dict):
             stack.extend((v, depth + 1) for v in node.values() if isinstance(v, (dict, list)))

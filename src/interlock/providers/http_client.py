@@ -96,7 +96,8 @@ class UpstreamClient:
         data = self._encode(body)
         session = self._session_now()
         try:
-            async with session.post(self.base_url + path, data=data, headers={**self._headers, **headers}) as resp:
+            url, all_headers = self.base_url + path, {**self._headers, **headers}
+            async with session.post(url, data=data, headers=all_headers) as resp:
                 raw = await resp.read()
                 if resp.status >= 400:
                     raise error_from_response(self.deployment, resp.status, raw, resp.headers)

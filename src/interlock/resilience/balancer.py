@@ -40,12 +40,14 @@ HealthOf = Callable[[str], DeploymentHealth]
 class BalancerSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    default_latency_s: float = Field(1.0, gt=0, description="assumed latency while no replica is observed yet")
-    tie_tolerance: float = Field(0.25, ge=0, description="scores closer than this share are a tie, drawn at random")
+    default_latency_s: float = Field(1.0, gt=0, description="assumed latency while no replica is observed")
+    tie_tolerance: float = Field(0.25, ge=0, description="scores closer than this share tie, drawn at random")
     stale_half_life_s: float = Field(
-        30.0, gt=0, description="an estimate not refreshed for this long is halfway back to the optimistic prior"
+        30.0, gt=0, description="an estimate not refreshed this long is halfway back to the optimistic prior"
     )
-    error_min_requests: int = Field(5, ge=1, description="calls of a kind in the health window before its error rate counts")
+    error_min_requests: int = Field(
+        5, ge=1, description="calls of a kind in the health window before their error rate counts"
+    )
 
 
 class ReplicaBalancer:

@@ -53,7 +53,8 @@ class UpstreamRejected(InvalidRequest):
         body = error.body if isinstance(error.body, dict) else {}
         detail = body.get("error") if isinstance(body.get("error"), dict) else {}
         code = detail.get("code") if isinstance(detail.get("code"), str) else None
-        super().__init__(error.message, code=code or "upstream_rejected_request", param=_str_or_none(detail.get("param")))
+        param = _str_or_none(detail.get("param"))
+        super().__init__(error.message, code=code or "upstream_rejected_request", param=param)
         self.status = error.upstream_status  # type: ignore[misc]
         self.deployment = error.deployment
         self.upstream_status = error.upstream_status

@@ -176,8 +176,8 @@ class FallbackChain:
                 raise
             if self._current is not None:
                 name, start, try_number = self._current
-                self.report.add(Attempt(name, Outcome.TIMEOUT, clock.now() - start, error_code="timeout_deadline",
-                                        try_number=try_number, message="the request's deadline passed"))
+                self.report.add(Attempt(name, Outcome.TIMEOUT, clock.now() - start, try_number=try_number,
+                                        error_code="timeout_deadline", message="the request's deadline passed"))
             tried = ", ".join(dict.fromkeys(a.deployment for a in self.attempts)) or "none"
             raise UpstreamTimeout(
                 f"No deployment answered within this request's deadline of {limit:g}s (tried: {tried})",

@@ -40,13 +40,15 @@ class HedgeSettings(BaseModel):
     min_samples: int = Field(20, ge=1, description="samples needed before the p95 is trusted")
     window_s: float = Field(10.0, gt=0, description="window of the hedge budget")
     max_slowdown: float = Field(
-        2.0, ge=1, description="never hedge to a candidate whose typical latency is this many times the primary's"
+        2.0, ge=1, description="never hedge to a candidate this many times slower than the primary, typically"
     )
 
     def budget(self, clock: Clock) -> RatioBudget:
         return RatioBudget(clock, BudgetSettings(ratio=self.share, min_per_window=0, window_s=self.window_s))
 
-    def delay_for(self, health: DeploymentHealth | None, streaming: bool, peer_p95: float | None = None) -> float:
+    def delay_for(
+        self, health: DeploymentHealth | None, streaming: bool, peer_p95: float | None = None
+    ) -> float:
         """The primary's p95; while it has too few samples, a measured replica's p95 (``peer_p95``),
         else ``cold_delay_s``: a cold replica that turns out slow is hedged as soon as its twin's
         answers would have come."""

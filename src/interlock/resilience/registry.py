@@ -53,7 +53,7 @@ class ResilienceSettings(BaseModel):
     balancer: BalancerSettings = BalancerSettings()
     require_finish_reason: bool = Field(True, description="a stream without a finish_reason is a break")
     deadline_s: float | None = Field(
-        300.0, gt=0, description="per request, every attempt together: until the answer or a stream's first chunk"
+        300.0, gt=0, description="per request, all attempts together: until the answer or a stream's first chunk"
     )
 
 
@@ -210,7 +210,8 @@ class DeploymentRegistry:
         held against the deployment's health or breaker); ``wrap`` adapts a deployment's provider for
         this request only (compliance redaction).
         """
-        tier_of = {name: i for i, tier in enumerate(tiers) for name in ([tier] if isinstance(tier, str) else tier)}
+        tier_of = {name: i for i, tier in enumerate(tiers)
+                   for name in ([tier] if isinstance(tier, str) else tier)}
         candidates: list[tuple[str, Provider]] = []
         for name in self.plan(tiers, latency_target_s=latency_target_s):
             provider = self._entry(name).guarded

@@ -73,7 +73,8 @@ def with_transport_timeouts(deployment: D, settings: TimeoutSettings) -> D:
               if getattr(settings, name) is not None and getattr(settings, name) != getattr(current, name)}
     if not update:
         return deployment
-    return deployment.model_copy(update={"timeouts": current.model_copy(update=update)})  # type: ignore[no-any-return]
+    timeouts = current.model_copy(update=update)
+    return deployment.model_copy(update={"timeouts": timeouts})  # type: ignore[no-any-return]
 
 
 def _timeout_error(limit: str, seconds: float, deployment: str) -> UpstreamTimeout:

@@ -18,7 +18,9 @@ from interlock.wire.openai_messages import (
     field_path,
 )
 
-__all__ = ["ChatCompletionRequest", "ChatMessage", "ContentPart", "invalid_from_validation", "parse_chat_request"]
+__all__ = [
+    "ChatCompletionRequest", "ChatMessage", "ContentPart", "invalid_from_validation", "parse_chat_request",
+]
 
 # Numbers every upstream can take: JSON integers past 64 bits cannot even be serialized again.
 Int64 = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]

@@ -1,4 +1,4 @@
-"""The inbound OpenAI embeddings request: validated strictly so bad input gets a clear 400, never an upstream call."""
+"""The inbound OpenAI embeddings request: validated strictly, so bad input is a clear 400 and no upstream call."""
 
 from __future__ import annotations
 

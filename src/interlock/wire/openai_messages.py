@@ -11,7 +11,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
 
 class Strict(BaseModel):
@@ -182,7 +190,9 @@ class Prediction(Strict):
 
 
 # The ``type`` values the unions above switch on; pydantic puts the one it tried into error locations.
-UNION_TAGS = frozenset({"text", "image_url", "input_audio", "file", "refusal", "function", "custom", "allowed_tools"})
+UNION_TAGS = frozenset(
+    {"text", "image_url", "input_audio", "file", "refusal", "function", "custom", "allowed_tools"}
+)
 
 
 def field_path(loc: tuple[int | str, ...]) -> str:
