@@ -20,6 +20,7 @@ from starlette.responses import Response
 
 from interlock.api.body import read_json
 from interlock.api.disconnect import cancel_on_disconnect
+from interlock.api.middleware import upstream_request_id
 from interlock.api.rendering import EventStreamResponse, PrimedStream
 from interlock.api.unexpected import internal_error
 from interlock.api.state import AppState
@@ -72,7 +73,7 @@ class Recorder:
 
 async def serve_chat(request: Request, route: ChatRoute) -> Response:
     gateway = app_state(request).gateway  # read once: the request finishes on the config it started with
-    rec = RequestRecord(request_id=request.state.request_id, endpoint=route.endpoint)
+    rec = RequestRecord(request_id=request.state.request_id, upstream_request_id=upstream_request_id(request), endpoint=route.endpoint)
     gateway.begin(rec)
     record = Recorder(gateway, rec)
     try:

@@ -20,7 +20,12 @@ def new_request_id() -> bytes:
 
 
 class RequestIdMiddleware:
-    """Takes a well-formed incoming ``x-request-id`` or makes one; stores it in ``scope['state']``."""
+    """Takes a well-formed incoming ``x-request-id`` or makes one; stores it in ``scope['state']``.
+
+    A client's id is echoed and logged but never sent upstream: it is client text the compliance
+    scan does not see (an SSN fits the pattern), so upstreams get an id the gateway made
+    (``upstream_request_id``, logged beside the client's for correlation).
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -34,10 +39,12 @@ class RequestIdMiddleware:
             if name == b"x-request-id" and _SAFE_ID.match(value):
                 rid = value
                 break
+        upstream = new_request_id()
         if rid is None:
-            rid = new_request_id()
+            rid = upstream
         state: dict[str, Any] = scope.setdefault("state", {})
         state["request_id"] = rid.decode()
+        state["upstream_request_id"] = upstream.decode()
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -45,3 +52,8 @@ class RequestIdMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_id)
+
+
+def upstream_request_id(request: Any) -> str:
+    """The id this request's upstream calls carry (see ``RequestIdMiddleware``)."""
+    return str(getattr(request.state, "upstream_request_id", "") or request.state.request_id)

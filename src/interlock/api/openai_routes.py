@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from interlock.api.body import read_json
 from interlock.api.disconnect import cancel_on_disconnect
+from interlock.api.middleware import upstream_request_id
 from interlock.api.exchange import (
     ChatRoute,
     OnEnd,
@@ -68,7 +69,7 @@ async def get_model(request: Request) -> Response:
 
 async def embeddings(request: Request) -> Response:
     gateway = app_state(request).gateway
-    rec = RequestRecord(request_id=request.state.request_id, endpoint="embeddings")
+    rec = RequestRecord(request_id=request.state.request_id, upstream_request_id=upstream_request_id(request), endpoint="embeddings")
     gateway.begin(rec)  # before the first await: a reload keeps this runtime open until record()
     record = Recorder(gateway, rec)
     try:

@@ -128,7 +128,7 @@ class Gateway:
         rec.requested_model, rec.stream, rec.config_hash = req.model, req.stream, rt.config_hash
         rec.key_id, rec.team = caller.key_id, caller.team
         key_allows = self._check_key(req, caller, hints)
-        creq = ChatRequest(body=req.upstream_body(), request_id=rec.request_id)
+        creq = ChatRequest(body=req.upstream_body(), request_id=rec.upstream_id)
         assessment = self._assess(creq, rec, caller)
         target = None
         if rt.router.route_for(req.model, hints.route) is None:
@@ -283,7 +283,7 @@ class Gateway:
         rec.requested_model, rec.config_hash = model_name, rt.config_hash
         rec.key_id, rec.team = caller.key_id, caller.team
         rt.metering.check_model(caller, model_name)
-        assessment = self._assess(ChatRequest(body=payload, request_id=rec.request_id), rec, caller)
+        assessment = self._assess(ChatRequest(body=payload, request_id=rec.upstream_id), rec, caller)
         model = rt.catalog.resolve(model_name)
         serving = [d for d in model.deployments if d.capabilities.embeddings and isinstance(
             rt.providers.get(d.name), EmbeddingProvider)]
@@ -299,7 +299,7 @@ class Gateway:
         costliest = max(usable, key=lambda d: rt.prices.max_cost(d.name, 1, 0) or 0)
         admission = await rt.metering.admit_embedding(caller, costliest.name, payload)
         try:
-            result = await chain.embed(payload, rec.request_id)
+            result = await chain.embed(payload, rec.upstream_id)
             deployment = rt.catalog.deployments[chain.report.served_by or usable[0].name]
             result["model"] = deployment.model
             rec.usage = Usage.from_openai(result.get("usage"))

@@ -54,6 +54,7 @@ def log_request(rec: RequestRecord, include_text: bool) -> None:
         return
     fields: dict[str, Any] = {
         "request_id": rec.request_id,
+        "upstream_request_id": rec.upstream_id,
         "endpoint": rec.endpoint,
         "requested_model": rec.requested_model,
         "key_id": rec.key_id,  # the key's id, never the key

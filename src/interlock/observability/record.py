@@ -14,6 +14,7 @@ from interlock.providers.base import Usage
 class RequestRecord:
     request_id: str
     endpoint: str
+    upstream_request_id: str = ""  # the id upstreams see: minted by the gateway, never the client's
     requested_model: str = ""
     key_id: str | None = None
     team: str | None = None
@@ -36,6 +37,10 @@ class RequestRecord:
     extra: dict[str, Any] = field(default_factory=dict)  # logged as is: identifiers and numbers only
     compliance: Any = None  # the compliance assessment, for the audit log (never logged)
     holds_runtime: bool = False
+
+    @property
+    def upstream_id(self) -> str:
+        return self.upstream_request_id or self.request_id
 
     def mark_first_token(self) -> None:
         if self.first_token_s is None:
