@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-HOST ?= 127.0.0.1
-PORT ?= 8080
+# HOST / PORT override the bind address; unset, the gateway's defaults (or INTERLOCK_HOST / INTERLOCK_PORT) apply.
+HOST ?=
+PORT ?=
 
 .PHONY: serve test bench-overhead clean
 
@@ -16,7 +17,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 serve: $(STAMP)
-	$(BIN)/interlock serve --host $(HOST) --port $(PORT)
+	$(BIN)/interlock serve $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -59,13 +59,17 @@ def _truth(value: str) -> float:
     return 1.0 if value == "True" else 0.0
 
 
-def _outcomes(name: str, rows: list[dict[str, str]], contaminated: set[str], with_responses: bool) -> Outcomes:
+def _outcomes(
+    name: str, rows: list[dict[str, str]], contaminated: set[str], with_responses: bool
+) -> Outcomes:
     kept = [r for r in rows if r["prompt"] not in contaminated]
 
     def output_tokens(model: str) -> np.ndarray:
         if not with_responses:  # MMLU answers are one letter: one output token
             return np.ones(len(kept))
-        return np.array([max(1, len(r[f"{model}_response"]) // CHARS_PER_TOKEN) for r in kept], dtype=np.float64)
+        return np.array(
+            [max(1, len(r[f"{model}_response"]) // CHARS_PER_TOKEN) for r in kept], dtype=np.float64
+        )
 
     return Outcomes(
         name=name,

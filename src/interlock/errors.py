@@ -20,6 +20,7 @@ at the provider boundary (from status codes and structured bodies, never message
         ├── UpstreamHTTPError     502 (an upstream answered with an error status)
         ├── UpstreamConnectionError 502 (connect/reset/protocol failure)
         ├── UpstreamMalformed     502 (the upstream's answer could not be parsed)
+        ├── UpstreamKeyMissing    502 (the deployment's API key variable is not set; not retried)
         └── UpstreamTimeout       504 (connect, first token, stall or total timeout)
 """
 
@@ -204,6 +205,25 @@ class UpstreamConnectionError(UpstreamError):
 
 class UpstreamMalformed(UpstreamError):
     default_code = "upstream_malformed_response"
+
+
+class UpstreamKeyMissing(UpstreamError):
+    """The environment variable holding a deployment's API key is not set (or empty).
+
+    Not retryable and not the deployment's fault: no attempt can succeed until an operator sets the
+    variable, and an open breaker would only hide the cause. Another deployment may still serve.
+    """
+
+    default_code = "upstream_key_missing"
+
+    def __init__(self, deployment: str, variable: str) -> None:
+        super().__init__(
+            f"Deployment {deployment!r} needs its API key in the environment variable {variable}, "
+            "which is not set; set it where the gateway runs.",
+            deployment=deployment,
+            retryable=False,
+        )
+        self.variable = variable
 
 
 class UpstreamTimeout(UpstreamError):

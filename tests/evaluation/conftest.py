@@ -64,6 +64,7 @@ class FakeGateway:
     costs: dict[str, float] = field(default_factory=dict)  # models without an entry send no cost header
     delays: dict[str, float] = field(default_factory=dict)
     failures: dict[str, list[int]] = field(default_factory=dict)  # prompt -> statuses to answer first
+    error_codes: dict[str, str] = field(default_factory=dict)  # prompt -> the `code` of its scripted errors
     requests: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -84,7 +85,7 @@ class FakeGateway:
             status = scripted.pop(0) if scripted else None
         if status is not None:
             return JSONResponse(
-                {"error": {"message": "scripted failure", "type": "api_error"}},
+                {"error": {"message": "scripted failure", "type": "api_error", "code": self.error_codes.get(prompt)}},
                 status_code=status,
                 headers={"retry-after": "0"} if status in (429, 503) else {},
             )

@@ -42,6 +42,16 @@ async def test_exhausted_retries_raise_a_retryable_failure(gateway):
     assert caught.value.status == 500 and caught.value.retryable and caught.value.attempts == 3
 
 
+async def test_a_missing_upstream_key_is_final_not_retried(gateway):
+    gateway.failures["q"] = [502, 502, 502]
+    gateway.error_codes["q"] = "upstream_key_missing"
+    async with GatewayClient(gateway.url, retry=RetryPolicy(attempts=3, base_delay_s=0.001)) as client:
+        with pytest.raises(CompletionFailed) as caught:
+            await client.complete("m", {"messages": [{"role": "user", "content": "q"}]})
+    assert caught.value.status == 502 and not caught.value.retryable and caught.value.attempts == 1
+    assert len(gateway.calls(prompt="q")) == 1
+
+
 async def test_connection_refused_is_transient():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -91,7 +91,9 @@ def test_apgr_needs_a_gap() -> None:
         ([0.1, 0.2], [1, 2], [1, 1], r"\[0, 1\]"),
     ],
 )
-def test_bad_input_is_refused(scores: list[float], weak: list[float], strong: list[float], message: str) -> None:
+def test_bad_input_is_refused(
+    scores: list[float], weak: list[float], strong: list[float], message: str
+) -> None:
     with pytest.raises(ValueError, match=message):
         pgr_curve(scores, weak, strong)
 

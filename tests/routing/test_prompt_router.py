@@ -147,17 +147,33 @@ def test_graded_labels_are_accepted(data: tuple[list[str], np.ndarray, list[str]
     ("texts", "labels", "message"),
     [
         ([], [], "empty"),
-        ("one prompt", [1.0], "sequence of prompt strings"),
         (["a", "b", "c"], [1, 1, 1], "both outcomes are needed"),
         (["a", "b", "c"], [0, 0.2, 0], "both outcomes are needed"),
         (["a", "b"], [1, 0, 1], "one per text"),
         (["a", "b"], [1, 2], r"\[0, 1\]"),
-        (["a", 3], [1, 0], r"texts\[1\]"),
     ],
 )
-def test_bad_training_input_is_refused(texts: object, labels: object, message: str) -> None:
+def test_bad_training_input_is_refused(texts: list[str], labels: list[float], message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        PromptRouter.fit(texts, labels)  # type: ignore[arg-type]
+        PromptRouter.fit(texts, labels)
+
+
+def test_wrong_types_are_refused(router: PromptRouter) -> None:
+    with pytest.raises(TypeError, match="sequence of prompt strings"):
+        PromptRouter.fit("one prompt", [1.0])
+    with pytest.raises(TypeError, match=r"texts\[1\]"):
+        PromptRouter.fit(["a", 3], [1, 0])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="a prompt must be a string"):
+        router.score(None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="use score"):
+        router.score_many("one prompt")
+
+
+def test_outlandish_prompts_stay_bounded_and_fast(router: PromptRouter) -> None:
+    for prompt in ("", "7" * 200_000, "$\\" * 50_000, "\n" * 100_000):
+        started = time.perf_counter()
+        assert 0.0 < router.score(prompt) < 1.0
+        assert time.perf_counter() - started < 0.5
 
 
 def test_bad_settings_are_refused() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import os
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -16,6 +17,7 @@ from starlette.responses import Response
 from interlock.api.rendering import json_response, openai_error
 from interlock.api.state import AppState
 from interlock.errors import AuthenticationFailed, InterlockError, PermissionDenied
+from interlock.resilience.registry import DeploymentStatus
 
 
 def disabled_message(admin_key_env: str) -> str:
@@ -40,8 +42,14 @@ async def deployments(request: Request) -> Response:
         runtime = _guard(request).runtime
     except InterlockError as exc:
         return openai_error(exc)
-    return json_response({"config_hash": runtime.config_hash,
-                          "deployments": [s.to_dict() for s in runtime.resilience.snapshot()]})
+    preflight = await runtime.preflight.report()
+
+    def with_preflight(status: DeploymentStatus) -> dict[str, Any]:
+        check = preflight.check_of(status.health.deployment)
+        return {**status.to_dict(), "preflight": check.to_dict() if check else None}
+
+    return json_response({"config_hash": runtime.config_hash, "ready": preflight.ready,
+                          "deployments": [with_preflight(s) for s in runtime.resilience.snapshot()]})
 
 
 async def config(request: Request) -> Response:

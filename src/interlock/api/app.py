@@ -77,7 +77,9 @@ def build_app(
         if config_path is not None:
             state.reloader = _reloader(state, Path(config_path))
         if ready_message:
-            say(ready_message)
+            latest = runtime.preflight.latest
+            # preflight has already said NOT READY (and why) when nothing is servable
+            say(ready_message if latest is None or latest.ready else ready_message.replace("Ready:", "Serving", 1))
         try:
             yield
         finally:

@@ -99,6 +99,11 @@ def print_calibration(calibration: Calibration, traffic: TrafficMix, requests_pe
     for task, r in policy.tasks.items():
         if r.rule in ("strongest_small_sample", "single") and r.models[0].model == r.ranking[0]:
             console.print(f"  {task}: {r.reason}", highlight=False, markup=False)
+        if r.prompt_router is not None:
+            m = r.prompt_router.metrics
+            console.print(f"  {task}: per-prompt router, out-of-fold APGR {m.get('apgr', 0):.2f}, AIQ "
+                          f"{m.get('aiq', 0):.2f} on {int(m.get('items', 0)):,} prompts; writes {r.prompt_router.path}",
+                          highlight=False, markup=False)
     e = policy.expected
     console.print(f"Promised, weighted by {traffic.source}:", highlight=False)
     console.print(f"  quality {e.quality_share.value:.1%} of {s.baseline}'s (interval {e.quality_share.low:.1%} to "
@@ -123,6 +128,8 @@ def calibrate_command(
                                            min=1)] = 30,
     uncovered: Annotated[str, typer.Option(help="live tasks without data: `strongest` or a model name")] = "strongest",
     train_classifier: Annotated[bool, typer.Option(help="train a task classifier even for generic categories")] = False,
+    prompt_routers: Annotated[bool, typer.Option(help="train per-prompt routers where a task has enough prompts "
+                                                 "(they compete with plain mixes; the cheaper wins)")] = True,
     mix: MixOption = None,
     from_ledger: LedgerMixOption = False,
     db: DbOption = None,
@@ -140,12 +147,19 @@ def calibrate_command(
     note_uncovered(traffic, results)
     opens = open_models_for(results, open_models, config)
     classifier = _task_classifier(results, out, train_classifier)
+    trainer = None
+    if prompt_routers and any(r.messages for r in results.items):
+        from interlock.evaluation.prompt_routing import OutOfFoldRouterTrainer
+
+        trainer = OutOfFoldRouterTrainer(out)
     try:
-        calibration = calibrate(
-            results, target, mix=traffic.weights, baseline=baseline, open_models=opens, risk=risk,
-            min_items=min_items, uncovered=uncovered, source=str(results_path),
-            source_sha256=hashlib.sha256(results_path.read_bytes()).hexdigest(), classifier=classifier,
-        )
+        with console.status("calibrating (per-prompt routers are cross-validated: this can take a minute) ..."):
+            calibration = calibrate(
+                results, target, mix=traffic.weights, baseline=baseline, open_models=opens, risk=risk,
+                min_items=min_items, uncovered=uncovered, source=str(results_path),
+                source_sha256=hashlib.sha256(results_path.read_bytes()).hexdigest(), classifier=classifier,
+                trainer=trainer,
+            )
     except ValueError as exc:
         _err.print(f"[bold red]{escape(str(exc))}[/]", highlight=False)
         raise typer.Exit(code=1) from None

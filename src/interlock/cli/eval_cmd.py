@@ -7,6 +7,7 @@ turned off for that instance only, and stops it when the run ends.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import urllib.error
 import urllib.request
@@ -21,6 +22,7 @@ from rich.table import Table
 
 from interlock.cli.loading import load_or_exit
 from interlock.cli.private_gateway import GatewayStartFailed, private_config, private_gateway
+from interlock.config.deployments import LlamaCppDeployment
 from interlock.config.schema import GatewayConfig
 from interlock.routing.settings import AUTO_ROUTE
 from interlock.storage.database import default_sqlite_path
@@ -72,6 +74,53 @@ def check_names(wanted: Iterable[str], models: Sequence[str], others: Sequence[s
         console.print(f"{option}: unknown model {', '.join(map(repr, unknown))}; catalog models: "
                       f"{', '.join(models)}{extra}", markup=False, highlight=False)
         raise typer.Exit(code=2)
+
+
+def exit_if_unservable(problems: dict[str, list[str]]) -> None:
+    """Exit 2 before any call when a name has no deployment that can serve it, saying why."""
+    if not problems:
+        return
+    for name, lines in problems.items():
+        console.print(f"{name}: no deployment can serve it: {'; '.join(lines)}", markup=False, highlight=False)
+    console.print("Nothing was run: fix the above (set the variables, start the upstreams) and run again.")
+    raise typer.Exit(code=2)
+
+
+def local_preflight(config: GatewayConfig, names: Iterable[str]) -> dict[str, list[str]]:
+    """Preflight of the config the private gateway will run: keys set, upstreams reachable."""
+    from interlock.gateway.preflight import run_preflight, unservable_names
+
+    # The private gateway loads embedded weights at start and refuses to start if it cannot.
+    embedded = {d.name for d in config.deployments if isinstance(d, LlamaCppDeployment)}
+    return unservable_names(config, asyncio.run(run_preflight(config, embedded)), names)
+
+
+def remote_preflight(base_url: str, names: Iterable[str]) -> dict[str, list[str]]:
+    """What a running gateway's ``/readyz`` says about ``names``; nothing when it does not say."""
+    root = base_url.rstrip("/").removesuffix("/v1")
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(f"{root}/readyz", timeout=15) as response:
+            body = json.load(response)
+    except urllib.error.HTTPError as exc:
+        try:
+            body = json.loads(exc.read())
+        except ValueError:
+            return {}
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(body, dict):
+        return {}
+    models = body.get("unavailable_models") or {}
+    routes = set(body.get("unservable_routes") or ())
+    problems = [str(p) for p in body.get("problems") or ()]
+    out: dict[str, list[str]] = {}
+    for name in dict.fromkeys(names):
+        if name in models:
+            out[name] = [str(line) for line in models[name]]
+        elif name in routes:
+            out[name] = problems
+    return out
 
 
 def judge_models(suite: Suite, judge_model: str | None) -> list[str]:
@@ -152,6 +201,7 @@ def _on_private_gateway(config: Path | None, names: list[str], judges: list[str]
     catalog, others = known_names(loaded.config)
     check_names(names, catalog, others, "--models")
     check_names(judges, catalog, others, "--judge-model")
+    exit_if_unservable(local_preflight(loaded.config, [*names, *judges]))
     single = in_process_models(loaded.config, names)
     if concurrency is None and single:
         # More in flight would only queue inside the gateway: no faster, and latency would count the wait.
@@ -179,6 +229,7 @@ def _on_running_gateway(base_url: str, api_key: str | None, names: list[str], ju
     else:
         check_names(names, listed, [], "--models")
         check_names(judges, listed, [], "--judge-model")
+    exit_if_unservable(remote_preflight(base_url, [*names, *judges]))
     return run(base_url, api_key, concurrency or 4)
 
 
@@ -246,6 +297,11 @@ def evaluate(
     cached = sum(r.cached for r in results.items)
     failed = [r for r in results.items if r.error is not None]
     console.print(f"wrote {out}: {len(results.items)} results, {cached} from the cache, {len(failed)} failed")
+    for model in results.header.models:
+        own = [r for r in results.items if r.model == model]
+        if own and all(r.error is not None for r in own):
+            console.print(f"[bold red]{escape(model)}: every item failed; cause: {escape(str(own[0].error))}[/]",
+                          highlight=False)
     if failed:
         first = failed[0]
         detail = escape(f"{first.model} / {first.item_id}: {first.error}")

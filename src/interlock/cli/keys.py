@@ -7,11 +7,12 @@ A new key is printed once and never again; only its hash is stored.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -123,14 +124,33 @@ def create(
     print(created.secret)
 
 
+def key_dict(key: ApiKey) -> dict[str, Any]:
+    return {
+        "key_id": key.key_id,
+        "key_hint": key.key_hint,
+        "team": key.team,
+        "budget_usd": None if key.budget_usd is None else f"{key.budget_usd.normalize():f}",
+        "budget_period": key.budget_period,
+        "rpm": key.rpm,
+        "tpm": key.tpm,
+        "models": list(key.models),
+        "created_at": key.created_at.isoformat(),
+        "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
+    }
+
+
 @keys_app.command("list")
 def list_keys(
     include_revoked: Annotated[bool, typer.Option("--all", help="Include revoked keys.")] = False,
     db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the keys as JSON (hints only).")] = False,
 ) -> None:
     """List keys (hints only; keys themselves are never stored)."""
     with _key_store(db) as store:
         keys = store.list(include_revoked=include_revoked)
+    if as_json:
+        print(json.dumps({"keys": [key_dict(k) for k in keys]}, indent=2))
+        return
     if not keys:
         Console().print("No keys.")
         return

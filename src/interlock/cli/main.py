@@ -34,6 +34,20 @@ app.add_typer(versions_app, name="versions")
 add_config_commands(config_app)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        print(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def _global_options(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="print the version and exit"),
+) -> None:
+    """interlock: route each request to the cheapest model that is good enough."""
+
+
 @app.command("version")
 def version() -> None:
     """Print the version."""

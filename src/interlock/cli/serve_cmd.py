@@ -20,9 +20,11 @@ console = Console(stderr=True)
 
 
 def serve(
-    config: Path | None = typer.Option(None, "--config", "-c", help="YAML config; without it, the embedded default"),
-    host: str | None = typer.Option(None, help="bind address (default from config, else 127.0.0.1)"),
-    port: int | None = typer.Option(None, help="port (default from config, else 8080)"),
+    config: Path | None = typer.Option(
+        None, "--config", "-c", envvar="INTERLOCK_CONFIG", help="YAML config; without it, the embedded default"),
+    host: str | None = typer.Option(
+        None, envvar="INTERLOCK_HOST", help="bind address (default from config, else 127.0.0.1)"),
+    port: int | None = typer.Option(None, envvar="INTERLOCK_PORT", help="port (default from config, else 8080)"),
     log_level: str = typer.Option("info", help="log level"),
 ) -> None:
     """Start the gateway."""

@@ -97,28 +97,40 @@ def row_dict(row: SpendRow) -> dict[str, Any]:
     }
 
 
-def spend_table(rows: list[SpendRow], total: SpendRow, by: SpendBy | None, title: str) -> Table:
-    """One row per group and a totals footer; without ``by``, the totals alone."""
-    headers = (
-        "requests",
-        "prompt tok",
-        "output tok",
-        "cached tok",
-        "cost",
-        "baseline cost",
-        "savings",
-        "saved",
-        "unpriced",
-        "estimated",
-    )
-    table = Table(title=title, show_footer=by is not None)
-    table.add_column(by.value if by else "", footer="total", no_wrap=True)  # ids are copied: never cut
-    for header, cell in zip(headers, _cells(total), strict=True):
-        table.add_column(header, footer=cell, justify="right")
-    for row in rows if by else [total]:
-        name = "total" if by is None else "(none)" if row.group is None else row.group
-        table.add_row(escape(name), *_cells(row))
+# Headers of the figures, in the order of ``_cells``; the token and count columns give way first when
+# the terminal is narrow (the unpriced and estimated counts are also said below the table).
+_HEADERS = ("requests", "prompt tok", "output tok", "cached tok", "cost", "baseline cost", "savings", "saved",
+            "unpriced", "estimated")
+_ESSENTIAL = ("requests", "cost", "baseline cost", "savings", "saved")
+
+
+def spend_table(rows: list[SpendRow], total: SpendRow, by: SpendBy | None, title: str,
+                width: int | None = None) -> Table:
+    """One row per group and a totals footer; without ``by``, the totals alone.
+
+    Figures are never cut; when all columns do not fit ``width``, only the essential ones are shown.
+    """
+    groups = [("total" if by is None else "(none)" if row.group is None else row.group, row)
+              for row in (rows if by else [total])]
+    cells = [dict(zip(_HEADERS, _cells(row), strict=True)) for _, row in groups]
+    footer = dict(zip(_HEADERS, _cells(total), strict=True))
+    headers, caption = _HEADERS, None
+    if width is not None and _table_width(groups, cells + [footer], _HEADERS) > width:
+        headers, caption = _ESSENTIAL, "token counts left out to fit the terminal; --json has every figure"
+    table = Table(title=title, caption=caption, show_footer=by is not None)
+    # a long name folds onto more lines rather than being cut or pushing the figures out
+    table.add_column(by.value if by else "", footer="total", overflow="fold", ratio=1)
+    for header in headers:
+        table.add_column(header, footer=footer[header], justify="right", no_wrap=True)
+    for (name, _), row_cells in zip(groups, cells, strict=True):
+        table.add_row(escape(name), *(row_cells[h] for h in headers))
     return table
+
+
+def _table_width(groups: list[tuple[str, SpendRow]], cells: list[dict[str, str]], headers: tuple[str, ...]) -> int:
+    name = max([len(n) for n, _ in groups] + [len("total")])
+    figures = sum(max(len(h), *(len(c[h]) for c in cells)) for h in headers)
+    return name + figures + 3 * (len(headers) + 1) + 1  # a padded cell and a border per column
 
 
 def _cells(row: SpendRow) -> list[str]:
@@ -183,7 +195,7 @@ def spend(
     if total is None:
         console.print(f"No requests in the ledger for {period}.")
         return
-    console.print(spend_table(rows, total, by, f"Spend, {period}"))
+    console.print(spend_table(rows, total, by, f"Spend, {period}", width=console.width))
     if total.unpriced_requests:
         console.print(
             f"{total.unpriced_requests:,} request(s) had no known price: their cost is not included."

@@ -65,12 +65,19 @@ def _history_table(entries: list[HistoryEntry]) -> Table:
     return table
 
 
+def _history_dict(entry: HistoryEntry) -> dict[str, object]:
+    added, removed = entry.diff_stat
+    return {"hash": entry.hash, "previous_hash": entry.previous_hash, "applied_at": entry.applied_at.isoformat(),
+            "reason": entry.reason, "source": entry.source, "lines_added": added, "lines_removed": removed}
+
+
 def history(
     show: Annotated[
         str | None, typer.Option("--show", help="Print the diff of the config with this hash (prefix).")
     ] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="How many entries to list.")] = 20,
     db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON instead of a table.")] = False,
 ) -> None:
     """List applied configs with their hash, time and size of change."""
     with _database(db) as database:
@@ -86,6 +93,9 @@ def history(
             print(entry.diff or "(no textual change)")
             return
         entries = store.list(limit=limit)
+    if as_json:
+        print(json.dumps({"configs": [_history_dict(e) for e in entries]}, indent=2))
+        return
     if not entries:
         out.print("No configs recorded yet; a gateway records each config it applies.")
         return

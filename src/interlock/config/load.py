@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ import yaml
 from pydantic import ValidationError
 
 from interlock.config.schema import GatewayConfig
+from interlock.config.substitution import substitute_environment
 
 # Discriminator values pydantic inserts into error paths; the file has no such level.
 _UNION_TAGS = {"openai", "anthropic", "llamacpp", "per_token", "gpu_hour", "unknown", "catalog"}
@@ -101,7 +104,8 @@ def canonical_hash(config: GatewayConfig) -> str:
     return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
 
 
-def parse_config(text: str, source: str = "<config>") -> LoadedConfig:
+def parse_config(text: str, source: str = "<config>", environ: Mapping[str, str] | None = None) -> LoadedConfig:
+    """Validate ``text``; ``${VAR}`` placeholders are filled from ``environ`` (default: the process's)."""
     try:
         node = yaml.compose(text)
         data = yaml.safe_load(text)
@@ -109,18 +113,33 @@ def parse_config(text: str, source: str = "<config>") -> LoadedConfig:
         raise ConfigError(source, [f"not valid YAML: {exc}"]) from None
     if not isinstance(data, dict):
         raise ConfigError(source, ["(top level): must be a mapping with `deployments`"])
+    filled = substitute_environment(data, os.environ if environ is None else environ)
+    if filled.problems:
+        raise ConfigError(source, [f"{_where(node, loc)}{format_path(loc)}: {msg}" for loc, msg in filled.problems])
+    config = _validate(filled.values, node, source)
+    if not filled.secret_substituted:
+        return _with_policy(config, source)
+    # the hash comes from the config as written where secrets were filled in (see config/substitution.py)
+    loaded = _with_policy(config, source)
+    hashed = _with_policy(_validate(filled.hashed, node, source), source)
+    return LoadedConfig(config=config, hash=hashed.hash, source=source, policy=loaded.policy)
+
+
+def _where(node: yaml.Node | None, loc: tuple[Any, ...]) -> str:
+    line = _line_of(node, loc)
+    return f"line {line}: " if line else ""
+
+
+def _validate(data: dict[str, Any], node: yaml.Node | None, source: str) -> GatewayConfig:
     try:
-        config = GatewayConfig.model_validate(data)
+        return GatewayConfig.model_validate(data)
     except ValidationError as exc:
         problems = []
         for err in exc.errors(include_url=False):
             loc = tuple(err["loc"])
-            line = _line_of(node, loc)
-            where = f"line {line}: " if line else ""
             msg = err["msg"].removeprefix("Value error, ")
-            problems.append(f"{where}{format_path(loc)}: {msg}")
+            problems.append(f"{_where(node, loc)}{format_path(loc)}: {msg}")
         raise ConfigError(source, problems) from None
-    return _with_policy(config, source)
 
 
 def load_config(path: str | Path) -> LoadedConfig:

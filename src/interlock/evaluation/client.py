@@ -173,10 +173,11 @@ class GatewayClient:
         latency_ms = (time.perf_counter() - started) * 1000
         if status >= 400:
             body = raw[:300].decode("utf-8", errors="replace")
+            final = _error_code(raw) in _FINAL_CODES  # a missing key stays missing: retrying only burns time
             raise CompletionFailed(
                 f"HTTP {status}: {body}",
                 status=status,
-                retryable=status in self.retry.retry_statuses,
+                retryable=status in self.retry.retry_statuses and not final,
                 retry_after=_float_header(headers.get("retry-after")),
             )
         try:
@@ -184,3 +185,16 @@ class GatewayClient:
         except orjson.JSONDecodeError:
             raise CompletionFailed(f"HTTP {status} with a body that is not JSON", status=status) from None
         return parse_completion(model, data, headers, latency_ms)
+
+
+_FINAL_CODES = frozenset({"upstream_key_missing"})
+
+
+def _error_code(raw: bytes) -> str | None:
+    """The OpenAI-format error code of a gateway error body, if it has one."""
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    error = data.get("error") if isinstance(data, dict) else None
+    return str(error.get("code")) if isinstance(error, dict) and error.get("code") is not None else None

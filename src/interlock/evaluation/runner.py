@@ -22,6 +22,10 @@ from interlock.evaluation.results import ItemResult, Results, ResultsHeader
 from interlock.evaluation.scorers import Score, Scorer, ScoringContext, scorer_type
 from interlock.evaluation.suite import Suite, SuiteItem, canonical_hash
 
+# A model whose first live items all fail the same way is stopped: the rest would fail alike, each
+# after the client's retries, and hide the cause under minutes of noise.
+EARLY_STOP_AFTER = 5
+
 
 def build_scorers(suite: Suite, context: ScoringContext) -> dict[str, Scorer]:
     """One scorer per distinct (kind, options); raises ``ScorerConfigError`` before any call is made."""
@@ -56,6 +60,9 @@ class SuiteRun:
         self.scorers = build_scorers(suite, context)
         self.limits = {model: asyncio.Semaphore(concurrency) for model in self.models}
         self.live_versions: dict[str, set[str]] = defaultdict(set)
+        self.early_stop_after = EARLY_STOP_AFTER
+        self._first_outcomes: dict[str, list[str | None]] = defaultdict(list)  # error text, None for a success
+        self.stopped: dict[str, str] = {}  # model → the error all its first items failed with
 
     async def run(self) -> list[ItemResult]:
         pairs = [(model, item) for model in self.models for item in self.suite.items]
@@ -82,16 +89,14 @@ class SuiteRun:
         if completion is None:
             try:
                 async with self.limits[model]:
+                    if model in self.stopped:  # checked once admitted: items queued behind the stop skip
+                        return self._failed(model, item, f"not run: the first {self.early_stop_after} items "
+                                            f"on {model} all failed with: {self.stopped[model]}")
                     completion = await self.client.complete(model, item.request_body())
             except CompletionFailed as exc:
-                self.progress.advance(model, cached=False, failed=True)
-                return ItemResult(
-                    item_id=item.id,
-                    model=model,
-                    category=item.category,
-                    messages=[dict(m) for m in item.messages],
-                    error=f"{exc} (after {exc.attempts} attempt{'s' * (exc.attempts > 1)})",
-                )
+                self._note_outcome(model, str(exc))
+                return self._failed(model, item, f"{exc} (after {exc.attempts} attempt{'s' * (exc.attempts > 1)})")
+            self._note_outcome(model, None)
             self.cache.put_completion(item.id, model, item.prompt_hash, completion)
             self.live_versions[model].add(completion.model_version)
         score, error = await self._score(model, item, completion)
@@ -112,6 +117,20 @@ class SuiteRun:
             cached=cached,
             error=error,
         )
+
+    def _failed(self, model: str, item: SuiteItem, error: str) -> ItemResult:
+        self.progress.advance(model, cached=False, failed=True)
+        return ItemResult(item_id=item.id, model=model, category=item.category,
+                          messages=[dict(m) for m in item.messages], error=error)
+
+    def _note_outcome(self, model: str, error: str | None) -> None:
+        """Count one of the model's first live calls; stop the model when they all failed alike."""
+        outcomes = self._first_outcomes[model]
+        if len(outcomes) >= self.early_stop_after:
+            return
+        outcomes.append(error)
+        if len(outcomes) == self.early_stop_after and outcomes[0] is not None and len(set(outcomes)) == 1:
+            self.stopped[model] = outcomes[0]
 
     async def _score(
         self, model: str, item: SuiteItem, completion: Completion

@@ -12,6 +12,7 @@ from interlock.accounting.pricebook import PriceBook
 from interlock.catalog import Catalog
 from interlock.gateway.compliance_gate import ComplianceGate, default_policy
 from interlock.gateway.metering import Metering
+from interlock.gateway.preflight import Preflight, start_up_lines
 from interlock.gateway.versioning import Versions
 from interlock.versions.migrations import ensure_versions_schema
 from interlock.versions.shadow import ShadowRunner
@@ -87,6 +88,8 @@ class Runtime:
         self.shadows: ShadowRunner | None = None  # opened at start when an alias mirrors traffic
         self._metering: Metering | None = None
         self._compliance: ComplianceGate | None = None
+        self.loaded_deployments: set[str] = set()  # embedded models whose weights are in memory
+        self.preflight = Preflight(self.config, lambda: self.loaded_deployments)
         self.ready = False
 
     @property
@@ -126,8 +129,11 @@ class Runtime:
             if start is not None:
                 say(f"loading {name} ...")
                 await start()
+                self.loaded_deployments.add(name)
                 digest = getattr(provider, "digest", None)
                 say(f"loaded {name}" + (f" (sha256 {digest[:16]}...)" if digest else ""))
+        for line in start_up_lines(await self.preflight.report()):
+            say(line)
         self.ready = True
 
     async def aclose(self) -> None:

@@ -20,7 +20,7 @@ from interlock.config.deployments import Timeouts
 from interlock.errors import (
     InvalidRequest,
     UpstreamConnectionError,
-    UpstreamError,
+    UpstreamKeyMissing,
     UpstreamMalformed,
     UpstreamTimeout,
 )
@@ -61,12 +61,7 @@ class UpstreamClient:
             return None
         value = os.environ.get(self.api_key_env)
         if not value:
-            raise UpstreamError(
-                f"Deployment {self.deployment!r} needs its API key in the environment variable "
-                f"{self.api_key_env}, which is not set.",
-                deployment=self.deployment,
-                code="upstream_key_missing",
-            )
+            raise UpstreamKeyMissing(self.deployment, self.api_key_env)
         return value
 
     def _session_now(self) -> aiohttp.ClientSession:

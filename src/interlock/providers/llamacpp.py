@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import importlib.resources
+import json
 import logging
 import os
 import threading
@@ -28,7 +29,7 @@ log = logging.getLogger("interlock.providers.llamacpp")
 
 # Parameters llama.cpp's chat completion understands; the gateway has already refused the rest.
 _PASSTHROUGH = ("temperature", "top_p", "stop", "seed", "presence_penalty", "frequency_penalty",
-                "logit_bias", "response_format", "logprobs", "top_logprobs")
+                "logit_bias", "logprobs", "top_logprobs")
 _DONE = object()
 
 
@@ -71,6 +72,31 @@ def _flatten(messages: list[JSON]) -> list[JSON]:
         role = "system" if m["role"] == "developer" else m["role"]
         out.append({"role": role, "content": content or ""})
     return out
+
+
+def grammar_response_format(requested: JSON | None) -> JSON | None:
+    """OpenAI's ``response_format`` in the form llama.cpp constrains output with (a JSON-schema grammar).
+
+    llama-cpp-python only acts on ``{"type": "json_object", "schema": ...}`` and would silently ignore
+    OpenAI's ``json_schema`` type, so the schema is moved across; one it cannot turn into a grammar is a 400.
+    """
+    if not requested or requested.get("type") not in ("json_object", "json_schema"):
+        return None
+    schema = (requested.get("json_schema") or {}).get("schema") if requested["type"] == "json_schema" else None
+    if schema is None:
+        return {"type": "json_object"}
+    from llama_cpp.llama_grammar import json_schema_to_gbnf
+
+    try:
+        json_schema_to_gbnf(json.dumps(schema))
+    except Exception as exc:  # the converter asserts on what it does not support
+        reason = str(exc).split(":", 1)[0][:120]  # its messages go on to echo the schema: request content
+        raise InvalidRequest(
+            f"The embedded model cannot constrain its output to this JSON schema ({reason}); "
+            "simplify `response_format.json_schema.schema` or choose another model.",
+            param="response_format",
+        ) from None
+    return {"type": "json_object", "schema": schema}
 
 
 @register("llamacpp")
@@ -124,6 +150,9 @@ class LlamaCppProvider:
         if limit:
             kwargs["max_tokens"] = limit
         kwargs["messages"] = _flatten(body["messages"])
+        response_format = grammar_response_format(body.get("response_format"))
+        if response_format is not None:
+            kwargs["response_format"] = response_format
         return kwargs
 
     def _generate(self, kwargs: JSON, cancelled: threading.Event) -> Iterator[JSON]:

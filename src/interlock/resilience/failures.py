@@ -27,6 +27,7 @@ from interlock.errors import (
     UnsupportedParameter,
     UpstreamError,
     UpstreamHTTPError,
+    UpstreamKeyMissing,
     UpstreamTimeout,
 )
 
@@ -134,9 +135,10 @@ def blames_deployment(exc: BaseException) -> bool:
 
     Failures the request caused (a client error, a parameter this deployment cannot honour, a body
     that cannot be encoded) say nothing about the deployment: five bad requests must not open a
-    breaker for everyone else.
+    breaker for everyone else. Nor does a key variable that is not set: that is the operator's to fix,
+    and an open breaker would only hide the cause.
     """
-    return not (is_client_error(exc) or isinstance(exc, InvalidRequest))
+    return not (is_client_error(exc) or isinstance(exc, (InvalidRequest, UpstreamKeyMissing)))
 
 
 def is_retryable(exc: BaseException) -> bool:

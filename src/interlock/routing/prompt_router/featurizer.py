@@ -119,7 +119,9 @@ class PromptFeaturizer:
             self.shape_mean = raw.mean(axis=0)
             # A count that never varies in training carries nothing: leave it at zero.
             varies = spread > 1e-9 * np.maximum(1.0, np.abs(self.shape_mean))
-            self.shape_scale = np.where(varies, self.settings.shape_scale / np.where(varies, spread, 1.0), 0.0)
+            self.shape_scale = np.where(
+                varies, self.settings.shape_scale / np.where(varies, spread, 1.0), 0.0
+            )
             offset += len(SHAPE_FEATURES)
         self.n_features = offset
         return self
@@ -155,7 +157,9 @@ class PromptFeaturizer:
         names = [""] * self.n_features
         for view in self.views:
             if view.buckets:
-                names[view.offset : view.offset + view.width] = [f"{view.name}#{i}" for i in range(view.width)]
+                names[view.offset : view.offset + view.width] = [
+                    f"{view.name}#{i}" for i in range(view.width)
+                ]
             for gram, col in view.vocabulary.items():
                 names[view.offset + col] = f"{view.name}:{gram}"
         if self.settings.shape:

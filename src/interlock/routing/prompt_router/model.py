@@ -38,23 +38,27 @@ class PromptRouterArtifact:
 
 
 def training_data(texts: Sequence[str], labels: Any) -> tuple[list[str], np.ndarray]:
-    """Validate prompts and labels; raises ``ValueError`` saying what is wrong."""
+    """Validate prompts and labels: ``TypeError`` for a wrong type, ``ValueError`` for bad values."""
     if isinstance(texts, str) or not isinstance(texts, Sequence):
-        raise ValueError("texts must be a sequence of prompt strings")
+        raise TypeError("texts must be a sequence of prompt strings")
     if len(texts) == 0:
         raise ValueError("texts is empty: the router needs training prompts")
     for i, text in enumerate(texts):
         if not isinstance(text, str):
-            raise ValueError(f"texts[{i}] is {type(text).__name__}, not a string")
+            raise TypeError(f"texts[{i}] is {type(text).__name__}, not a string")
     values = np.asarray(labels, dtype=np.float64)
     if values.shape != (len(texts),):
-        raise ValueError(f"labels must be a 1-D array of {len(texts)} values (one per text), got shape {values.shape}")
+        raise ValueError(
+            f"labels must be a 1-D array of {len(texts)} values (one per text), got shape {values.shape}"
+        )
     if not np.all(np.isfinite(values)) or values.min() < 0 or values.max() > 1:
         raise ValueError("labels must lie in [0, 1] (1: the cheap model was good enough)")
     good = int((values >= 0.5).sum())
     if good in (0, len(values)):
         side = "good enough (>= 0.5)" if good else "not good enough (< 0.5)"
-        raise ValueError(f"every label says the cheap model was {side}: both outcomes are needed to learn a router")
+        raise ValueError(
+            f"every label says the cheap model was {side}: both outcomes are needed to learn a router"
+        )
     return list(texts), values
 
 
@@ -119,21 +123,26 @@ class PromptRouter:
             )
 
             inner = replace(settings, evaluation_folds=0)
-            held_out = out_of_fold_scores(texts, values, inner, folds=settings.evaluation_folds, seed=settings.seed)
-            training["out_of_fold"] = {"folds": settings.evaluation_folds, **out_of_fold_metrics(held_out, values)}
+            held_out = out_of_fold_scores(
+                texts, values, inner, folds=settings.evaluation_folds, seed=settings.seed
+            )
+            training["out_of_fold"] = {
+                "folds": settings.evaluation_folds,
+                **out_of_fold_metrics(held_out, values),
+            }
         return cls(PromptRouterArtifact(settings, featurizer, coef, intercept, training))
 
     def score(self, text: str) -> float:
         """The chance in [0, 1] that the cheap model is good enough for this prompt."""
         if not isinstance(text, str):
-            raise ValueError(f"a prompt must be a string, not {type(text).__name__}")
+            raise TypeError(f"a prompt must be a string, not {type(text).__name__}")
         row = self._featurizer.row(text)
         return _sigmoid(float(row.values @ self._coef[row.indices]) + self._intercept)
 
     def score_many(self, texts: Sequence[str]) -> np.ndarray:
         """``score`` of each prompt (the same arithmetic, so the same numbers)."""
         if isinstance(texts, str):
-            raise ValueError("score_many takes a sequence of prompts; use score() for one")
+            raise TypeError("score_many takes a sequence of prompts; use score() for one")
         return np.fromiter((self.score(t) for t in texts), dtype=np.float64, count=len(texts))
 
     def save(self, path: str | Path) -> None:

@@ -48,7 +48,9 @@ class PromptRouterSettings:
         if self.char_ngrams is not None:
             low, high = self.char_ngrams
             if not 1 <= low <= high <= 6:
-                raise ValueError(f"char_ngrams must be (low, high) with 1 <= low <= high <= 6, got {self.char_ngrams}")
+                raise ValueError(
+                    f"char_ngrams must be (low, high) with 1 <= low <= high <= 6, got {self.char_ngrams}"
+                )
         if not (self.word_ngrams or self.char_ngrams or self.shape):
             raise ValueError("at least one feature family (word_ngrams, char_ngrams, shape) must be on")
         for name in ("char_chars", "min_df", "max_features", "head_chars"):

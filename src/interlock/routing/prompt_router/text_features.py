@@ -67,7 +67,7 @@ def shape_features(text: str, full_length: int | None = None) -> list[float]:
     size = max(len(text), 1)
     words = text.split()
     n_words = max(len(words), 1)
-    digits = sum(map(str.isdigit, text))
+    digits = sum(text.count(d) for d in "0123456789")  # ten C-speed scans beat one Python loop
     operators = sum(text.count(c) for c in OPERATORS)
     return [
         math.log1p(len(text) if full_length is None else full_length),

@@ -1,0 +1,64 @@
+"""``interlock serve`` reads its config path, host and port from the environment; flags win over it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from servers import free_port
+
+from interlock import __version__
+
+
+def wait_for_health(url: str, process: subprocess.Popen[str], seconds: float = 60) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                return True
+        except httpx.TransportError:
+            time.sleep(0.2)
+    return False
+
+
+def answers(url: str) -> bool:
+    try:
+        httpx.get(url + "/healthz", timeout=1)
+    except httpx.TransportError:
+        return False
+    return True
+
+
+def test_config_and_host_from_env_and_the_port_flag_beats_the_env(tmp_path: Path) -> None:
+    config = tmp_path / "gateway.yaml"
+    config.write_text(
+        "server: {auth: false, port: 1}\n"
+        f"accounting: {{database_url: {tmp_path / 'gw.db'}}}\n"
+        f"audit_log: {tmp_path / 'audit.db'}\n"
+        "deployments:\n"
+        "  - {name: open, type: openai, model: from-env-config, vendor: test, perimeter: internal,\n"
+        "     context_window: 4096, base_url: 'http://127.0.0.1:9/v1', price: {type: unknown}}\n"
+    )
+    flag_port, env_port = free_port(), free_port()
+    env = {**os.environ, "INTERLOCK_CONFIG": str(config), "INTERLOCK_HOST": "127.0.0.1",
+           "INTERLOCK_PORT": str(env_port)}
+    command = [sys.executable, "-m", "interlock.cli.main", "serve", "--port", str(flag_port)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True, env=env)
+    try:
+        url = f"http://127.0.0.1:{flag_port}"
+        assert wait_for_health(url, process)
+        models = httpx.get(url + "/v1/models", timeout=5).json()
+        assert "from-env-config" in [m["id"] for m in models["data"]]
+        assert not answers(f"http://127.0.0.1:{env_port}")  # the flag won over INTERLOCK_PORT
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_version_flag_and_command(interlock) -> None:  # type: ignore[no-untyped-def]
+    assert interlock("--version").stdout.strip() == __version__
+    assert interlock("version").stdout.strip() == __version__
