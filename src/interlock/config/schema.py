@@ -7,6 +7,7 @@ from pydantic import Field, model_validator
 from interlock.accounting.settings import AccountingSettings
 from interlock.compliance.policy import CompliancePolicy
 from interlock.config.deployments import Deployment, LlamaCppDeployment, Strict
+from interlock.observability.settings import ObservabilitySettings
 from interlock.resilience.registry import ResilienceSettings
 from interlock.routing.settings import AUTO_ROUTE, RouteSettings, RoutingSettings
 from interlock.versions.settings import VersionedAlias as Alias
@@ -35,6 +36,7 @@ class GatewayConfig(Strict):
         None, description="rules per data class; default: every sensitive class stays inside the perimeter"
     )
     audit_log: str | None = Field(None, description="SQLite file of the hash-chained audit log; default: user data dir")
+    observability: ObservabilitySettings = ObservabilitySettings()
 
     @model_validator(mode="after")
     def _names_are_consistent(self) -> "GatewayConfig":

@@ -20,6 +20,7 @@ from interlock.versions.store import SqlShadowStore
 from interlock.storage.database import default_sqlite_path
 from interlock.config.load import LoadedConfig
 from interlock.observability.metrics import GatewayMetrics
+from interlock.observability.tracing import RequestTracer, carry_trace_sink
 from interlock.providers.base import Provider
 from interlock.providers.registry import build_provider
 from interlock.resilience import DeploymentRegistry
@@ -79,6 +80,9 @@ class Runtime:
                 self.resilience.add(d.name, self.providers[d.name], timeouts=timeouts,
                                     concurrency=d.concurrency or (1 if d.type == "llamacpp" else 64))
         self.metrics.watch("resilience", self.resilience.metric_samples)
+        # None unless traces are configured: then recording a request skips tracing at one check
+        self.traces = carry_trace_sink(loaded.config.observability, previous.traces if previous else None)
+        self.tracer = RequestTracer(self.traces, loaded.config) if self.traces is not None else None
         self.in_flight = 0
         self.classifier = classifier or (previous.classifier if previous else ShippedClassifier())
         self.prices = PriceBook(loaded.config, source=loaded.source)
@@ -137,6 +141,9 @@ class Runtime:
         self.ready = True
 
     async def aclose(self) -> None:
+        if self.traces is not None:
+            traces, self.traces = self.traces, None
+            await asyncio.to_thread(traces.release)  # a last export may block on the collector
         if self.shadows is not None:
             await self.shadows.aclose(timeout_s=5)
         if self._compliance is not None:

@@ -174,7 +174,7 @@ class Gateway:
 
     def _served(self, plan: _Plan, rec: RequestRecord) -> Served:
         chain = plan.chain
-        rec.attempts = len(chain.attempts)
+        rec.attempts, rec.report = len(chain.attempts), chain.report
         deployment = self.runtime.catalog.deployments[chain.report.served_by or ""]
         rec.model, rec.deployment, rec.model_version = deployment.model, deployment.name, deployment.version
         extra = plan.target.headers_for(deployment) if plan.target is not None else {}
@@ -182,7 +182,7 @@ class Gateway:
 
     def _failed(self, plan: _Plan, rec: RequestRecord, error: BaseException) -> None:
         chain = plan.chain
-        rec.attempts = len(chain.attempts)
+        rec.attempts, rec.report = len(chain.attempts), chain.report
         if chain.attempts:
             rec.deployment = chain.attempts[-1].deployment
             rec.model = self.runtime.catalog.deployments[rec.deployment].model
@@ -310,7 +310,7 @@ class Gateway:
             await rt.metering.settle(admission, None, None)
             raise
         finally:
-            rec.attempts = len(chain.attempts)
+            rec.attempts, rec.report = len(chain.attempts), chain.report
         rec.model, rec.deployment, rec.model_version = deployment.model, deployment.name, deployment.version
         await rt.metering.settle(admission, cost, rec.usage)
         rec.cost_usd, rec.baseline_cost_usd = cost.cost_usd, cost.baseline_cost_usd
@@ -327,6 +327,8 @@ class Gateway:
             self.runtime.in_flight -= 1
         self.runtime.metrics.observe(rec)
         log_request(rec, self.runtime.config.server.log_prompts)
+        if self.runtime.tracer is not None:
+            self.runtime.tracer.emit(rec)
         self.runtime.metering.record(rec)
         if rec.requested_model:
             # the deployment the request was sent to (served or failed); None when it was refused

@@ -36,6 +36,7 @@ class RequestRecord:
     completion_text: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # logged as is: identifiers and numbers only
     compliance: Any = None  # the compliance assessment, for the audit log (never logged)
+    report: Any = None  # the fallback chain's AttemptReport (each upstream attempt), for traces
     holds_runtime: bool = False
 
     @property

@@ -6,6 +6,7 @@ and ``x-interlock-fallback`` (present only when the request was not served by it
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -25,6 +26,8 @@ class Attempt:
     try_number: int = 1
     hedge: bool = False
     message: str = ""
+    # wall-clock time the attempt was recorded, i.e. when it ended: traces place it at end - latency
+    ended_unix_ns: int = field(default_factory=time.time_ns, compare=False)
 
     @classmethod
     def failed(
@@ -48,7 +51,9 @@ class Attempt:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        del out["ended_unix_ns"]  # a tracing detail, not part of the report clients and the audit see
+        return out
 
     def header_item(self) -> str:
         parts = [self.deployment, f"outcome={self.outcome.value}", f"ms={round(self.latency_s * 1000)}"]
