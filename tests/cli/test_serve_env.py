@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -62,3 +63,35 @@ def test_config_and_host_from_env_and_the_port_flag_beats_the_env(tmp_path: Path
 def test_version_flag_and_command(interlock) -> None:  # type: ignore[no-untyped-def]
     assert interlock("--version").stdout.strip() == __version__
     assert interlock("version").stdout.strip() == __version__
+
+
+def test_start_up_lines_are_json_log_records_when_logs_are(tmp_path: Path) -> None:
+    config = tmp_path / "gateway.yaml"
+    config.write_text(
+        "server: {auth: false}\n"
+        f"accounting: {{database_url: {tmp_path / 'gw.db'}}}\n"
+        f"audit_log: {tmp_path / 'audit.db'}\n"
+        "deployments:\n"
+        "  - {name: open, type: openai, model: m, vendor: test, perimeter: internal,\n"
+        "     context_window: 4096, base_url: 'http://127.0.0.1:9/v1', price: {type: unknown}}\n"
+    )
+    port = free_port()
+    env = {**os.environ, "INTERLOCK_LOG_FORMAT": "json"}
+    command = [sys.executable, "-m", "interlock.cli.main", "serve", "-c", str(config), "--port", str(port)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert wait_for_health(f"http://127.0.0.1:{port}", process)
+    finally:
+        process.terminate()
+        _, stderr = process.communicate(timeout=30)
+    records = [json.loads(line) for line in stderr.splitlines() if line.strip()]
+    startup = [r["msg"] for r in records if r["logger"] == "interlock.startup"]
+    assert startup[0].startswith("interlock config")
+    # the only upstream is unreachable: preflight says so, and the last line says it serves anyway
+    assert any("NOT READY" in m for m in startup) and startup[-1].startswith("Serving, NOT READY (see above):")
+    assert all("[" not in m or "[/" not in m for m in startup)  # rich markup stripped
+
+
+def test_an_unknown_log_format_is_refused(interlock) -> None:  # type: ignore[no-untyped-def]
+    result = interlock("serve", "--log-format", "xml")
+    assert result.exit_code == 2 and "auto, json or text" in result.output

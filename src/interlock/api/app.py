@@ -79,7 +79,7 @@ def build_app(
         if ready_message:
             latest = runtime.preflight.latest
             # preflight has already said NOT READY (and why) when nothing is servable
-            say(ready_message if latest is None or latest.ready else ready_message.replace("Ready:", "Serving", 1))
+            say(ready_message if latest is None or latest.ready else ready_message.replace("Ready:", "Serving, NOT READY (see above):", 1))
         try:
             yield
         finally:

@@ -10,11 +10,13 @@ from pathlib import Path
 import typer
 import uvicorn
 from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
 
 from interlock.api.app import build_app
 from interlock.cli.loading import load_or_exit
 from interlock.gateway.runtime import Runtime
-from interlock.observability.logging import configure_logging
+from interlock.observability.logging import configure_logging, startup_log, use_json_logs
 
 console = Console(stderr=True)
 
@@ -26,9 +28,17 @@ def serve(
         None, envvar="INTERLOCK_HOST", help="bind address (default from config, else 127.0.0.1)"),
     port: int | None = typer.Option(None, envvar="INTERLOCK_PORT", help="port (default from config, else 8080)"),
     log_level: str = typer.Option("info", help="log level"),
+    log_format: str = typer.Option(
+        "auto", envvar="INTERLOCK_LOG_FORMAT",
+        help="start-up lines as JSON log records (json), for people (text), or json unless stderr is a terminal"),
 ) -> None:
     """Start the gateway."""
+    try:
+        as_json = use_json_logs(log_format)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--log-format") from None
     configure_logging(log_level.upper())
+    say = _json_say if as_json else console.print
     loaded = load_or_exit(config)
     server = loaded.config.server
     if config is None:
@@ -38,28 +48,31 @@ def serve(
         host = "127.0.0.1"
     bind_host = host or server.host
     bind_port = port if port is not None else server.port
-    console.print(f"[bold]interlock[/] config {loaded.source} (hash {loaded.hash})")
+    say(f"[bold]interlock[/] config {loaded.source} (hash {loaded.hash})")
     for d in loaded.config.deployments:
-        console.print(f"  model [cyan]{d.model}[/] via {d.name} ({d.type}, {d.perimeter}, context {d.context_window})")
+        say(f"  model [cyan]{d.model}[/] via {d.name} ({d.type}, {d.perimeter}, context {d.context_window})")
     if not server.auth:
-        console.print(
-            "[yellow]Running WITHOUT authentication: any client that can reach "
-            f"{bind_host}:{bind_port} can use it.[/]"
-        )
+        say("[yellow]Running WITHOUT authentication: any client that can reach "
+            f"{bind_host}:{bind_port} can use it.[/]")
     notice = admin_notice(server.admin_key_env, os.environ)
     if notice:
-        console.print(f"[yellow]{notice}[/]")
-    console.print("Loading models (the first start can take a little while) ...")
+        say(f"[yellow]{notice}[/]")
+    say("Loading models (the first start can take a little while) ...")
     ready = f"Ready: the OpenAI-compatible API is at http://{bind_host}:{bind_port}/v1"
     if config is not None:
         ready += f"; watching {config} for changes (also SIGHUP and POST /admin/reload)"
-    app = build_app(Runtime(loaded), say=lambda m: console.print(f"  {m}"), config_path=config, ready_message=ready)
+    app = build_app(Runtime(loaded), say=lambda m: say(f"  {escape(m)}"), config_path=config, ready_message=ready)
     # Objects alive now (config, catalog, classifier) live for the whole process: keep the collector
     # off them, and collect less often (measured: ~50 us per request saved, benchmarks/gateway_overhead).
     gc.collect()
     gc.freeze()
     gc.set_threshold(10_000, 10, 10)
     uvicorn.run(app, host=bind_host, port=bind_port, log_level="warning", access_log=False, loop="auto", http="auto")
+
+
+def _json_say(markup: str) -> None:
+    """A start-up line as a JSON log record (rich markup stripped), like every other log line."""
+    startup_log.info(Text.from_markup(markup).plain.strip())
 
 
 def admin_notice(admin_key_env: str, environ: Mapping[str, str]) -> str | None:

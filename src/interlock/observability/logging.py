@@ -81,3 +81,16 @@ def log_request(rec: RequestRecord, include_text: bool) -> None:
         {"fields": fields},
     )
     request_log.handle(record)
+
+
+startup_log = logging.getLogger("interlock.startup")
+
+
+def use_json_logs(choice: str, stream: Any = None) -> bool:
+    """``json`` / ``text``, or ``auto``: JSON unless a person is watching (stderr is a terminal)."""
+    if choice not in ("auto", "json", "text"):
+        raise ValueError(f"log format must be auto, json or text, not {choice!r}")
+    if choice == "auto":
+        stream = stream or sys.stderr
+        return not (hasattr(stream, "isatty") and stream.isatty())
+    return choice == "json"
