@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 from servers import free_port
+from .serving import minimal_config, serve_command
 
 from interlock.cli.serve_cmd import admin_notice
 
@@ -20,17 +20,9 @@ def test_admin_notice_names_the_variable_only_when_it_is_unset() -> None:
 
 
 def test_serve_says_the_admin_endpoints_are_off_at_start(tmp_path: Path) -> None:
-    config = tmp_path / "gateway.yaml"
-    config.write_text(
-        "server: {auth: false}\n"
-        f"accounting: {{database_url: {tmp_path / 'gw.db'}}}\n"
-        f"audit_log: {tmp_path / 'audit.db'}\n"
-        "deployments:\n"
-        "  - {name: open, type: openai, model: open, vendor: test, perimeter: internal, context_window: 4096,\n"
-        "     base_url: 'http://127.0.0.1:9/v1', price: {type: unknown}}\n"
-    )
+    config = minimal_config(tmp_path, model="open")
     env = {k: v for k, v in os.environ.items() if k != "INTERLOCK_ADMIN_KEY"}
-    command = [sys.executable, "-m", "interlock.cli.main", "serve", "--config", str(config), "--port", str(free_port())]
+    command = serve_command("--config", str(config), "--port", str(free_port()))
     process = subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
     seen: list[str] = []
     try:

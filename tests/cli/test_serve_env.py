@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 from servers import free_port
+from .serving import minimal_config, serve_command
 
 from interlock import __version__
 
@@ -35,19 +35,11 @@ def answers(url: str) -> bool:
 
 
 def test_config_and_host_from_env_and_the_port_flag_beats_the_env(tmp_path: Path) -> None:
-    config = tmp_path / "gateway.yaml"
-    config.write_text(
-        "server: {auth: false, port: 1}\n"
-        f"accounting: {{database_url: {tmp_path / 'gw.db'}}}\n"
-        f"audit_log: {tmp_path / 'audit.db'}\n"
-        "deployments:\n"
-        "  - {name: open, type: openai, model: from-env-config, vendor: test, perimeter: internal,\n"
-        "     context_window: 4096, base_url: 'http://127.0.0.1:9/v1', price: {type: unknown}}\n"
-    )
+    config = minimal_config(tmp_path, model="from-env-config", server="{auth: false, port: 1}")
     flag_port, env_port = free_port(), free_port()
     env = {**os.environ, "INTERLOCK_CONFIG": str(config), "INTERLOCK_HOST": "127.0.0.1",
            "INTERLOCK_PORT": str(env_port)}
-    command = [sys.executable, "-m", "interlock.cli.main", "serve", "--port", str(flag_port)]
+    command = serve_command("--port", str(flag_port))
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True, env=env)
     try:
         url = f"http://127.0.0.1:{flag_port}"
@@ -66,18 +58,10 @@ def test_version_flag_and_command(interlock) -> None:  # type: ignore[no-untyped
 
 
 def test_start_up_lines_are_json_log_records_when_logs_are(tmp_path: Path) -> None:
-    config = tmp_path / "gateway.yaml"
-    config.write_text(
-        "server: {auth: false}\n"
-        f"accounting: {{database_url: {tmp_path / 'gw.db'}}}\n"
-        f"audit_log: {tmp_path / 'audit.db'}\n"
-        "deployments:\n"
-        "  - {name: open, type: openai, model: m, vendor: test, perimeter: internal,\n"
-        "     context_window: 4096, base_url: 'http://127.0.0.1:9/v1', price: {type: unknown}}\n"
-    )
+    config = minimal_config(tmp_path)
     port = free_port()
     env = {**os.environ, "INTERLOCK_LOG_FORMAT": "json"}
-    command = [sys.executable, "-m", "interlock.cli.main", "serve", "-c", str(config), "--port", str(port)]
+    command = serve_command("-c", str(config), "--port", str(port))
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
     try:
         assert wait_for_health(f"http://127.0.0.1:{port}", process)

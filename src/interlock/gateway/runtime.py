@@ -125,7 +125,8 @@ class Runtime:
             say(f"unpriced deployments (costs reported as unknown): {', '.join(self.prices.unpriced)}")
         where = "" if self.prices.baseline_model in self.catalog.models else " list prices (no frontier model is configured)"
         say(f"savings are measured against {self.prices.baseline_model}{where}")
-        if isinstance(self.classifier, ShippedClassifier):
+        if isinstance(self.classifier, ShippedClassifier) and self.router.classifier is self.classifier:
+            # a calibrated policy brings its own task classifier: the shipped one is then never asked
             say("loading the request classifier ...")
             await asyncio.get_running_loop().run_in_executor(None, self.classifier.load)
         for name, provider in self.providers.items():

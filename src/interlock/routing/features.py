@@ -54,8 +54,15 @@ def request_needs(req: ChatCompletionRequest) -> tuple[str, ...]:
     return tuple(needs)
 
 
-def extract_features(req: ChatCompletionRequest, classifier: Classifier, default_output_tokens: int) -> Features:
-    messages = [m.model_dump(exclude_none=True) for m in req.messages]
+def request_messages(req: ChatCompletionRequest) -> list[dict[str, Any]]:
+    """The request's messages as plain dicts, as the classifiers read them."""
+    return [m.model_dump(exclude_none=True) for m in req.messages]
+
+
+def extract_features(req: ChatCompletionRequest, classifier: Classifier, default_output_tokens: int,
+                     messages: list[dict[str, Any]] | None = None) -> Features:
+    """``messages``: ``request_messages(req)`` when the caller already has them (they are not dumped twice)."""
+    messages = messages if messages is not None else request_messages(req)
     result = classifier.classify(messages)
     top = sorted(result.probabilities.items(), key=lambda kv: kv[1], reverse=True)[:3]
     return Features(

@@ -17,7 +17,7 @@ from interlock.errors import InvalidRequest
 from interlock.routing.classifier.features import prompt_text
 from interlock.routing.classifier.model import RequestClassifier
 from interlock.routing.decision import Decision, direct_decision
-from interlock.routing.features import Classifier, Features, extract_features
+from interlock.routing.features import Classifier, extract_features, request_messages
 from interlock.routing.policy import CostOf, DeploymentFilter, LatencyOf, decide
 from interlock.routing.policy_file import LoadedPolicy
 from interlock.routing.policy_route import PromptScorer, decide_by_policy
@@ -97,9 +97,6 @@ class Router:
             return route
         return self.routes.get(model)
 
-    def features(self, req: ChatCompletionRequest, route: RouteSettings) -> Features:
-        return extract_features(req, self.classifier, route.expected_output_tokens)
-
     def candidate_models(
         self, req: ChatCompletionRequest, header_route: str | None = None, direct: CatalogModel | None = None
     ) -> list[CatalogModel]:
@@ -124,9 +121,9 @@ class Router:
             return direct_decision(direct or self.catalog.resolve(req.model), fallbacks)
         names = route.candidates or list(self.catalog.models)
         models = [self.catalog.models[n] for n in names]
-        features = self.features(req, route)
+        messages = request_messages(req)
+        features = extract_features(req, self.classifier, route.expected_output_tokens, messages)
         if self.policy is not None:
-            messages = [m.model_dump(exclude_none=True) for m in req.messages]
             return decide_by_policy(route, features, models, self.policy, self.cost_of, draw=self.draw,
                                     scorers=self.scorers, text=lambda: prompt_text(messages).combined(),
                                     deployment_filter=deployment_filter)
