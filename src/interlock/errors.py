@@ -6,7 +6,8 @@ at the provider boundary (from status codes and structured bodies, never message
 
     InterlockError
     ├── InvalidRequest            400 invalid_request_error
-    │   └── UnsupportedParameter  400 (a parameter the chosen model cannot honour)
+    │   ├── UnsupportedParameter  400 (a parameter the chosen model cannot honour)
+    │   └── UpstreamRejected      4xx (an upstream refused the request itself: its status, its message)
     ├── AuthenticationFailed      401 authentication_error
     ├── PermissionDenied          403 permission_error
     │   └── NoCompliantModel      403 permission_error / no_compliant_model
@@ -21,7 +22,11 @@ at the provider boundary (from status codes and structured bodies, never message
         ├── UpstreamConnectionError 502 (connect/reset/protocol failure)
         ├── UpstreamMalformed     502 (the upstream's answer could not be parsed)
         ├── UpstreamKeyMissing    502 (the deployment's API key variable is not set; not retried)
-        └── UpstreamTimeout       504 (connect, first token, stall or total timeout)
+        ├── UpstreamTimeout       504 (connect, first token, stall or total timeout)
+        ├── CircuitOpen           503 (the deployment's breaker is open; another may serve)
+        ├── StreamInterrupted     502 (the upstream broke after chunks reached the caller; not retried)
+        ├── NoEligibleDeployment  503 (the filter or the plan left no deployment to try)
+        └── AllCandidatesFailed   (the most relevant failure's status) every candidate failed
 """
 
 from __future__ import annotations
@@ -243,3 +248,70 @@ _ANTHROPIC_TYPES = {
     503: "overloaded_error",
     529: "overloaded_error",
 }
+
+
+class UpstreamRejected(InvalidRequest):
+    """An upstream answered 4xx about the request itself: the client's to fix, so it gets that 4xx
+    (an SDK retries a 5xx, which would only send the same bad request again)."""
+
+    def __init__(self, error: UpstreamHTTPError) -> None:
+        body = error.body if isinstance(error.body, dict) else {}
+        detail = body.get("error") if isinstance(body.get("error"), dict) else {}
+        code = detail.get("code") if isinstance(detail.get("code"), str) else None
+        param = detail.get("param") if isinstance(detail.get("param"), str) else None
+        super().__init__(error.message, code=code or "upstream_rejected_request", param=param)
+        self.status = error.upstream_status  # type: ignore[misc]
+        self.deployment = error.deployment
+        self.upstream_status = error.upstream_status
+        self.body = error.body
+
+
+class CircuitOpen(UpstreamError):
+    status = 503
+    error_type = "overloaded_error"
+    default_code = "circuit_open"
+
+
+class StreamInterrupted(UpstreamError):
+    """The upstream broke mid-stream; ``chunks_delivered`` chunks had already reached the caller."""
+
+    default_code = "upstream_stream_interrupted"
+
+    def __init__(self, message: str, *, deployment: str, chunks_delivered: int, **kw: Any) -> None:
+        super().__init__(message, deployment=deployment, retryable=False, **kw)
+        self.chunks_delivered = chunks_delivered
+
+
+class NoEligibleDeployment(UpstreamError):
+    status = 503
+    default_code = "no_eligible_deployment"
+
+    def __init__(self, message: str, **kw: Any) -> None:
+        super().__init__(message, retryable=False, **kw)
+
+
+class AllCandidatesFailed(UpstreamError):
+    """Every candidate failed. Status, code and Retry-After are the most relevant failure's
+    (429 when that failure is a rate limit);
+    ``failures`` holds every one as ``(deployment, exception)`` and ``group`` as an ExceptionGroup."""
+
+    def __init__(
+        self, message: str, failures: list[tuple[str, BaseException]], primary: BaseException
+    ) -> None:
+        retry_after = primary.retry_after if isinstance(primary, InterlockError) else None
+        code = primary.code if isinstance(primary, InterlockError) else None
+        param = primary.param if isinstance(primary, InterlockError) else None
+        super().__init__(message, retryable=True, code=code, retry_after=retry_after, param=param)
+        self.failures = failures
+        self.primary = primary
+        if isinstance(primary, RateLimited) or (
+                isinstance(primary, UpstreamHTTPError) and primary.upstream_status == 429):
+            # every way out is rate limited: tell the client to back off, with Retry-After
+            self.status, self.error_type = RateLimited.status, RateLimited.error_type  # type: ignore[misc]
+        elif isinstance(primary, InterlockError):
+            self.status, self.error_type = primary.status, primary.error_type  # type: ignore[misc]
+
+    @property
+    def group(self) -> ExceptionGroup[Exception]:
+        excs = [e for _, e in self.failures if isinstance(e, Exception)]
+        return ExceptionGroup("every candidate deployment failed", excs)

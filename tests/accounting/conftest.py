@@ -1,20 +1,25 @@
 """Accounting fixtures: a wall clock that moves only when told, and budget and rate-limit
-stores of both kinds (in memory, and on the real Redis at 127.0.0.1)."""
+stores of every kind (in memory, on the real Redis at 127.0.0.1, and in the database: a SQLite
+file and the real PostgreSQL), so each behaviour is checked against all of them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
-from services import redis_client, redis_prefix, redis_url  # noqa: F401  (fixtures)
+from services import pg_schema, postgres_url, redis_client, redis_prefix, redis_url  # noqa: F401  (fixtures)
 
 from interlock.accounting.budgets import BudgetLimits, BudgetStore
 from interlock.accounting.memory_budgets import InMemoryBudgetStore
 from interlock.accounting.ratelimits import InMemoryRateLimiter, RateLimiter
 from interlock.accounting.redis_budgets import RedisBudgetStore
 from interlock.accounting.redis_ratelimits import RedisRateLimiter
+from interlock.accounting.sql_budgets import SqlBudgetStore
+from interlock.accounting.sql_ratelimits import SqlRateLimiter
+from interlock.storage.database import Database, open_database
 
 
 class WallClockStub:
@@ -41,23 +46,44 @@ def wall_clock() -> WallClockStub:
 BudgetStoreFactory = Callable[..., BudgetStore]
 
 
-@pytest.fixture(params=["memory", "redis"])
-def make_budget_store(request: pytest.FixtureRequest, wall_clock: WallClockStub) -> BudgetStoreFactory:
+def _database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    if request.param == "sqlite":
+        db = open_database(str(tmp_path / "counters.db"))
+    else:
+        db = open_database(request.getfixturevalue("postgres_url"), schema=request.getfixturevalue("pg_schema"))
+    yield db
+    db.close()
+
+
+@pytest.fixture(params=["memory", "redis", "sqlite", "postgres"])
+def make_budget_store(
+    request: pytest.FixtureRequest, wall_clock: WallClockStub, tmp_path: Path
+) -> Iterator[BudgetStoreFactory]:
     """Builds a budget store of each kind over the given limits, on the test's clock."""
+    if request.param in ("sqlite", "postgres"):
+        for db in _database(request, tmp_path):
+            yield lambda limits, db=db, **kw: SqlBudgetStore(db, limits, clock=wall_clock, **kw)
+        return
     if request.param == "memory":
-        return lambda limits, **kw: InMemoryBudgetStore(limits, clock=wall_clock, **kw)
+        yield lambda limits, **kw: InMemoryBudgetStore(limits, clock=wall_clock, **kw)
+        return
     client: Redis = request.getfixturevalue("redis_client")
     prefix: str = request.getfixturevalue("redis_prefix")
 
     def build(limits: BudgetLimits, **kw: object) -> BudgetStore:
         return RedisBudgetStore(client, limits, prefix=prefix, clock=wall_clock, **kw)  # type: ignore[arg-type]
 
-    return build
+    yield build
 
 
-@pytest.fixture(params=["memory", "redis"])
-def rate_limiter(request: pytest.FixtureRequest, wall_clock: WallClockStub) -> RateLimiter:
+@pytest.fixture(params=["memory", "redis", "sqlite", "postgres"])
+def rate_limiter(request: pytest.FixtureRequest, wall_clock: WallClockStub, tmp_path: Path) -> Iterator[RateLimiter]:
+    if request.param in ("sqlite", "postgres"):
+        for db in _database(request, tmp_path):
+            yield SqlRateLimiter(db, clock=wall_clock)
+        return
     if request.param == "memory":
-        return InMemoryRateLimiter(clock=wall_clock)
+        yield InMemoryRateLimiter(clock=wall_clock)
+        return
     client: Redis = request.getfixturevalue("redis_client")
-    return RedisRateLimiter(client, prefix=request.getfixturevalue("redis_prefix"), clock=wall_clock)
+    yield RedisRateLimiter(client, prefix=request.getfixturevalue("redis_prefix"), clock=wall_clock)

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from interlock.accounting.costs import Tokens, cost_usd, format_usd, max_cost_usd, price_request
 from interlock.accounting.pricing import GpuHourPrice, PerTokenPrice, UnknownPrice
-from interlock.providers.base import Usage
+from interlock.types import Usage
 
 D = Decimal
 GPT_41 = PerTokenPrice(input_per_mtok=D("2.00"), cached_input_per_mtok=D("0.50"), output_per_mtok=D("8.00"))

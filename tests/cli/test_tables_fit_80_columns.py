@@ -16,7 +16,7 @@ from interlock.config.load import parse_config
 from interlock.storage.database import open_database
 from interlock.storage.ledger import SqlLedgerStore
 from interlock.storage.records import UsageRecord
-from interlock.versions.history import ConfigHistory
+from interlock.config.history import ConfigHistory
 from interlock.versions.migrations import open_versions_database
 from interlock.versions.results import ShadowResult, SideOutcome
 from interlock.versions.store import SqlShadowStore

@@ -20,7 +20,7 @@ from services import pg_schema, postgres_url, redis_url  # noqa: F401  (fixtures
 
 from interlock.accounting.pricebook import PriceBook
 from interlock.config.schema import GatewayConfig
-from interlock.gateway.metering import Metering
+from interlock.accounting.metering import Metering
 from interlock.storage.database import open_database
 from interlock.storage.ledger import SqlLedgerStore
 

@@ -8,7 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from interlock.providers.base import ChatRequest
+from interlock.resilience.breaker import BreakerSettings, CircuitBreaker
 from interlock.resilience.clock import Clock, MonotonicClock
+from interlock.resilience.guard import GuardedProvider
+from interlock.resilience.health import DeploymentHealth
+from interlock.resilience.timeouts import TimeoutSettings
 
 JSON = dict[str, Any]
 
@@ -122,3 +126,21 @@ async def settle(rounds: int = 20) -> None:
     """Let every ready task run (for tests driving a ManualClock)."""
     for _ in range(rounds):
         await asyncio.sleep(0)
+
+
+def guarded(
+    inner: Any,
+    clock: Clock,
+    *,
+    timeouts: TimeoutSettings | None = None,
+    breaker: BreakerSettings | None = None,
+    route: TimeoutSettings | None = None,
+    require_finish_reason: bool = True,
+) -> GuardedProvider:
+    """``inner`` behind a guard of its own (fresh health and breaker), as the registry builds one."""
+    name = getattr(inner, "name", "a")
+    return GuardedProvider(
+        inner, name, health=DeploymentHealth(name, clock), breaker=CircuitBreaker(name, clock, breaker),
+        timeouts=timeouts or TimeoutSettings(), clock=clock, require_finish_reason=require_finish_reason,
+        route_timeouts=route,
+    )

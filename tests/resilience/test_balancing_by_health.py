@@ -12,9 +12,8 @@ import asyncio
 import random
 from collections import Counter
 
-from interlock.errors import UpstreamConnectionError, UpstreamHTTPError
+from interlock.errors import StreamInterrupted, UpstreamConnectionError, UpstreamHTTPError
 from interlock.resilience.clock import ManualClock
-from interlock.resilience.failures import StreamInterrupted
 from interlock.resilience.hedging import HedgeSettings
 from interlock.resilience.registry import DeploymentRegistry, ResilienceSettings
 from resilience.fakes import Behaviour, FakeProvider, collect, request, settle

@@ -2,11 +2,17 @@ from __future__ import annotations
 
 import pytest
 
-from interlock.errors import InvalidRequest, UnsupportedParameter, UpstreamConnectionError, UpstreamHTTPError
-from interlock.resilience.breaker import BreakerProvider, BreakerSettings, BreakerState, CircuitBreaker
+from interlock.errors import (
+    CircuitOpen,
+    InvalidRequest,
+    UnsupportedParameter,
+    UpstreamConnectionError,
+    UpstreamHTTPError,
+)
+from interlock.resilience.breaker import BreakerSettings, BreakerState, CircuitBreaker
 from interlock.resilience.clock import ManualClock
-from interlock.resilience.failures import CircuitOpen
 from resilience.fakes import Behaviour, FakeProvider, request
+from resilience.fakes import guarded as guard
 
 SETTINGS = BreakerSettings(
     consecutive_failures=3, error_rate=0.5, min_requests=10, window_s=30, cooldown_s=10
@@ -112,7 +118,7 @@ async def test_provider_behind_breaker_stops_traffic_probes_and_recovers() -> No
     clock = ManualClock()
     down = Behaviour(error=UpstreamConnectionError("refused"))
     inner = FakeProvider("vllm-a", [down] * 3 + [down], clock=clock)
-    guarded = BreakerProvider(inner, CircuitBreaker("vllm-a", clock, SETTINGS))
+    guarded = guard(inner, clock, breaker=SETTINGS)
 
     for _ in range(3):
         with pytest.raises(UpstreamConnectionError):
@@ -146,9 +152,7 @@ async def test_provider_behind_breaker_stops_traffic_probes_and_recovers() -> No
 ])
 async def test_client_caused_failures_do_not_trip_the_breaker(error: Exception) -> None:
     clock = ManualClock()
-    guarded = BreakerProvider(
-        FakeProvider("a", default=Behaviour(error=error), clock=clock), CircuitBreaker("a", clock, SETTINGS)
-    )
+    guarded = guard(FakeProvider("a", default=Behaviour(error=error), clock=clock), clock, breaker=SETTINGS)
     for _ in range(10):
         with pytest.raises(type(error)):
             await guarded.complete(request())
@@ -158,9 +162,7 @@ async def test_client_caused_failures_do_not_trip_the_breaker(error: Exception) 
 async def test_stream_break_counts_as_failure() -> None:
     clock = ManualClock()
     cut = Behaviour(fail_after=1, error=UpstreamConnectionError("cut"))
-    guarded = BreakerProvider(
-        FakeProvider("a", default=cut, clock=clock), CircuitBreaker("a", clock, SETTINGS)
-    )
+    guarded = guard(FakeProvider("a", default=cut, clock=clock), clock, breaker=SETTINGS)
     for _ in range(3):
         with pytest.raises(UpstreamConnectionError):
             async for _chunk in guarded.stream(request()):

@@ -61,3 +61,36 @@ async def test_real_clock_timeout_reports_expiry() -> None:
         async with deadline:
             await asyncio.sleep(1)
     assert deadline.expired()
+
+
+@pytest.mark.parametrize("clock_kind", ["real", "manual"])
+async def test_a_rescheduled_deadline_fires_only_once_its_latest_time_passes(clock_kind: str) -> None:
+    clock = MonotonicClock() if clock_kind == "real" else ManualClock(auto_advance=True)
+    deadline = clock.timeout(0.05)
+    async with deadline:
+        for _ in range(6):  # 0.12 s in all: past the first limit, never past a moved one
+            await clock.sleep(0.02)
+            deadline.reschedule_in(0.05)
+        deadline.reschedule_in(None)  # disarmed: a pause as long as we like
+        await clock.sleep(0.1)
+    assert not deadline.expired()
+    deadline = clock.timeout(None)
+    with pytest.raises(TimeoutError):
+        async with deadline:
+            deadline.reschedule_in(0.01)
+            await clock.sleep(1)
+    assert deadline.expired()
+
+
+async def test_an_outer_cancel_is_not_taken_for_the_deadline() -> None:
+    clock = MonotonicClock()
+
+    async def waits() -> None:
+        async with clock.timeout(5):
+            await asyncio.sleep(5)
+
+    task = asyncio.create_task(waits())
+    await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from interlock.errors import UpstreamTimeout
+from interlock.errors import AllCandidatesFailed, UpstreamTimeout
 from interlock.resilience.clock import ManualClock
-from interlock.resilience.failures import AllCandidatesFailed, Outcome
+from interlock.resilience.failures import Outcome
 from interlock.resilience.registry import DeploymentRegistry, ResilienceSettings
 from interlock.resilience.timeouts import TimeoutSettings
 from resilience.fakes import Behaviour, FakeProvider, collect, request, settle

@@ -5,16 +5,18 @@ import random
 
 import pytest
 
-from interlock.errors import UpstreamConnectionError, UpstreamHTTPError, UpstreamTimeout
-from interlock.resilience.budget import BudgetSettings, RatioBudget
-from interlock.resilience.clock import ManualClock, MonotonicClock
-from interlock.resilience.failures import (
+from interlock.errors import (
     AllCandidatesFailed,
     NoEligibleDeployment,
-    Outcome,
     StreamInterrupted,
+    UpstreamConnectionError,
+    UpstreamHTTPError,
     UpstreamRejected,
+    UpstreamTimeout,
 )
+from interlock.resilience.budget import BudgetSettings, RatioBudget
+from interlock.resilience.clock import ManualClock, MonotonicClock
+from interlock.resilience.failures import Outcome
 from interlock.resilience.fallback import ChainPolicy, FallbackChain
 from interlock.resilience.hedging import HedgeSettings
 from interlock.resilience.retry import RetryPolicy, RetrySettings

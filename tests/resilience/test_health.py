@@ -4,8 +4,8 @@ import pytest
 
 from interlock.errors import UpstreamHTTPError
 from interlock.resilience.clock import ManualClock
-from interlock.resilience.health import DeploymentHealth, HealthSettings, MeasuredProvider, metric_samples
-from resilience.fakes import Behaviour, FakeProvider, collect, request
+from interlock.resilience.health import DeploymentHealth, HealthSettings, metric_samples
+from resilience.fakes import Behaviour, FakeProvider, collect, guarded, request
 
 
 def test_percentiles_ewma_and_error_rate_over_the_window() -> None:
@@ -63,8 +63,8 @@ async def test_measured_provider_tracks_in_flight_ttft_and_failures() -> None:
         [Behaviour(delay=0.25), Behaviour(error=UpstreamHTTPError("x", upstream_status=500))],
         clock=clock,
     )
-    health = DeploymentHealth("a", clock)
-    measured = MeasuredProvider(inner, health, clock)
+    measured = guarded(inner, clock)
+    health = measured.health
     await collect(measured.stream(request()))
     with pytest.raises(UpstreamHTTPError):
         await measured.complete(request())
@@ -76,8 +76,9 @@ async def test_measured_provider_tracks_in_flight_ttft_and_failures() -> None:
 
 async def test_a_stream_the_caller_abandons_is_no_verdict() -> None:
     clock = ManualClock()
-    health = DeploymentHealth("a", clock)
-    stream = MeasuredProvider(FakeProvider("a", clock=clock), health, clock).stream(request())
+    provider = guarded(FakeProvider("a", clock=clock), clock)
+    health = provider.health
+    stream = provider.stream(request())
     await anext(stream)
     assert health.in_flight == 1
     await stream.aclose()

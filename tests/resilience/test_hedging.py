@@ -1,20 +1,69 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
 from interlock.errors import UpstreamConnectionError
+from interlock.providers.base import ChatRequest
 from interlock.resilience.clock import ManualClock, MonotonicClock
 from interlock.resilience.health import DeploymentHealth
-from interlock.resilience.hedging import HedgedProvider, HedgeSettings
+from interlock.resilience.hedging import HedgeSettings, Leg, RaceResult, race_first
+from interlock.resilience.streams import StreamPump, cancel_task
 from resilience.fakes import Behaviour, FakeProvider, collect, request, texts
 
 FAST = HedgeSettings(enabled=True, share=1.0, delay_s=0.02)
 
 
-def hedged(primary: FakeProvider, secondary: FakeProvider, settings: HedgeSettings = FAST) -> HedgedProvider:
-    return HedgedProvider(primary, secondary, settings, MonotonicClock())
+class Hedged:
+    """``race_first`` over two providers, as the fallback chain runs it for a candidate and its hedge."""
+
+    def __init__(self, primary: FakeProvider, secondary: FakeProvider, settings: HedgeSettings) -> None:
+        self.primary, self.secondary, self.settings = primary, secondary, settings
+        self.clock = MonotonicClock()
+        self.budget = settings.budget(self.clock)
+        self.last_race: RaceResult[Any] | None = None
+
+    async def _race(self, start: Any) -> RaceResult[Any]:
+        self.budget.record_request()
+        self.last_race = await race_first(
+            lambda: start(self.primary), lambda: start(self.secondary),
+            self.settings.delay_for(None, streaming=False), self.clock, self.budget.try_spend,
+        )
+        return self.last_race
+
+    async def complete(self, request: ChatRequest) -> dict[str, Any]:
+        def start(provider: FakeProvider) -> Leg[Any]:
+            task = asyncio.ensure_future(provider.complete(request))
+            return Leg(task, lambda: cancel_task(task))
+
+        race = await self._race(start)
+        if race.winner is None:
+            raise next(r.error for r in reversed(race.legs) if r.error is not None)
+        return race.value  # type: ignore[return-value]
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[dict[str, Any]]:
+        pumps: list[StreamPump] = []
+
+        def start(provider: FakeProvider) -> Leg[Any]:
+            pumps.append(StreamPump(provider.stream(request)))
+            return Leg(pumps[-1].next(), pumps[-1].cancel)
+
+        race = await self._race(start)
+        assert race.winner is not None
+        winner = pumps[race.winner]
+        try:
+            yield race.value  # type: ignore[misc]
+            async for chunk in winner:
+                yield chunk
+        finally:
+            await winner.cancel()
+
+
+def hedged(primary: FakeProvider, secondary: FakeProvider, settings: HedgeSettings = FAST) -> Hedged:
+    return Hedged(primary, secondary, settings)
 
 
 async def test_hedge_wins_against_a_hung_primary_and_the_primary_is_cancelled() -> None:

@@ -1,15 +1,74 @@
 from __future__ import annotations
 
 import random
+from collections.abc import AsyncIterator
 
 import pytest
 
-from interlock.errors import RateLimited, UpstreamConnectionError, UpstreamHTTPError, UpstreamTimeout
+from interlock.errors import (
+    CircuitOpen,
+    RateLimited,
+    UpstreamConnectionError,
+    UpstreamHTTPError,
+    UpstreamTimeout,
+)
+from interlock.providers.base import ChatRequest, Provider
+from interlock.providers.wrapped import WrappedProvider
 from interlock.resilience.budget import BudgetSettings, RatioBudget
-from interlock.resilience.clock import ManualClock
-from interlock.resilience.failures import CircuitOpen
-from interlock.resilience.retry import RetryingProvider, RetryPolicy, RetrySettings
+from interlock.resilience.clock import Clock, ManualClock
+from interlock.resilience.retry import RetryPolicy, RetrySettings
+from interlock.resilience.streams import closing
+from interlock.types import JSON
 from resilience.fakes import Behaviour, FakeProvider, collect, request, texts
+
+
+class RetryingProvider(WrappedProvider):
+    """A test harness: one provider retried by ``policy`` alone, the way the fallback chain retries one
+    deployment. Streams are retried only before their first chunk."""
+
+    def __init__(self, inner: Provider, policy: RetryPolicy, clock: Clock) -> None:
+        super().__init__(inner)
+        self.policy = policy
+        self._clock = clock
+        self.attempts = 0
+
+    async def complete(self, request: ChatRequest) -> JSON:
+        if self.policy.budget is not None:
+            self.policy.budget.record_request()
+        attempt = 0
+        while True:
+            attempt += 1
+            self.attempts += 1
+            try:
+                return await self.inner.complete(request)
+            except Exception as exc:
+                delay = self.policy.delay_before_retry(exc, attempt)
+                if delay is None:
+                    raise
+            await self._clock.sleep(delay)
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[JSON]:
+        if self.policy.budget is not None:
+            self.policy.budget.record_request()
+        attempt = 0
+        while True:
+            attempt += 1
+            self.attempts += 1
+            async with closing(self.inner.stream(request)) as chunks:
+                try:
+                    first = await anext(chunks)
+                except StopAsyncIteration:
+                    return
+                except Exception as exc:
+                    delay = self.policy.delay_before_retry(exc, attempt)
+                    if delay is None:
+                        raise
+                else:
+                    yield first
+                    async for chunk in chunks:
+                        yield chunk
+                    return
+            await self._clock.sleep(delay)
 
 
 def retrying(

@@ -14,9 +14,10 @@ from collections.abc import AsyncIterator
 import pytest
 
 from interlock.config.deployments import OpenAIDeployment, Timeouts
+from interlock.errors import AllCandidatesFailed, StreamInterrupted
 from interlock.providers.openai_compat import OpenAICompatProvider
 from interlock.resilience.breaker import BreakerSettings, BreakerState
-from interlock.resilience.failures import AllCandidatesFailed, Outcome, StreamInterrupted
+from interlock.resilience.failures import Outcome
 from interlock.resilience.hedging import HedgeSettings
 from interlock.resilience.registry import DeploymentRegistry, ResilienceSettings
 from interlock.resilience.retry import RetrySettings
@@ -135,7 +136,7 @@ async def test_retry_after_is_honoured_on_the_same_deployment(upstream: FaultyUp
 
 
 async def test_client_errors_reach_the_caller_untouched(upstream: FaultyUpstream) -> None:
-    from interlock.resilience.failures import UpstreamRejected
+    from interlock.errors import UpstreamRejected
 
     reg = await build(upstream.url, {"strict": "fault=status&code=400", "healthy": "ok"})
     try:

@@ -16,7 +16,7 @@ from interlock.cli.calibrate_cmd import train_task_classifier
 from interlock.config.load import ConfigError, load_config
 from interlock.evaluation import ItemResult, Results, ResultsHeader, calibrate
 from interlock.routing.router import Router
-from interlock.versions.reload import ConfigReloader
+from interlock.config.reload import ConfigReloader
 
 COST = {"open-small": 0.0002, "frontier": 0.01}
 INVOICE = ["Extract the invoice number, total and due date from: Invoice INV-{i} from Acme, total ${i}.50, due {d} March.",

@@ -74,9 +74,9 @@ def test_an_older_database_is_brought_up_to_date(tmp_path: Path) -> None:
     old.close()
 
     db = open_database(str(path))
-    assert applied_versions(db) == [1, 2, 3]
+    assert applied_versions(db) == [1, 2, 3, 4]
     names = {row[0] for row in db.fetchall("SELECT name FROM schema_migrations")}
-    assert names == {"usage_records", "api_keys", "gateway_instances"}
+    assert names == {"usage_records", "api_keys", "gateway_instances", "usage_hourly"}
     db.close()
 
 

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from interlock.cli.versions_cmd import add_config_commands, versions_app
 from interlock.config.load import load_config, parse_config
-from interlock.versions.history import ConfigHistory
+from interlock.config.history import ConfigHistory
 from interlock.versions.migrations import open_versions_database
 from interlock.versions.results import ShadowResult, SideOutcome
 from interlock.versions.store import SqlShadowStore

@@ -13,8 +13,8 @@ import pytest
 
 from interlock.config.load import LoadedConfig, load_config
 from interlock.storage.database import Database
-from interlock.versions.history import ConfigHistory, HistoryLookupError
-from interlock.versions.reload import ConfigReloader, unchanged_deployments
+from interlock.config.history import ConfigHistory, HistoryLookupError
+from interlock.config.reload import ConfigReloader, unchanged_deployments
 from versions.builders import CONFIG_V1
 
 CONFIG_V2 = CONFIG_V1.replace("context_window: 1000", "context_window: 2000")

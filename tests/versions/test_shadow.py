@@ -13,7 +13,8 @@ import pytest
 from servers import serve_in_thread
 from upstreams.openai_upstream import OpenAIUpstream
 
-from interlock.providers.base import ChatRequest, Usage
+from interlock.providers.base import ChatRequest
+from interlock.types import Usage
 from interlock.providers.openai_compat import OpenAICompatProvider
 from interlock.storage.database import Database
 from interlock.versions.results import completion_text

@@ -10,7 +10,7 @@ import pytest
 from interlock.config.load import LoadedConfig, parse_config
 from interlock.storage.database import Database
 from interlock.storage.migrations import applied_versions
-from interlock.versions.history import ConfigHistory, HistoryLookupError
+from interlock.config.history import ConfigHistory, HistoryLookupError
 from interlock.versions.migrations import VERSIONS_MIGRATIONS, ensure_versions_schema
 from interlock.versions.results import ShadowResult, SideOutcome
 from interlock.versions.store import SqlShadowStore

@@ -18,7 +18,6 @@ from decimal import Decimal
 
 from interlock.accounting.budgets import (
     DEFAULT_HOLD_TTL_S,
-    Budget,
     BudgetLimits,
     BudgetStatus,
     BudgetWindow,

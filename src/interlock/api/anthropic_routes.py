@@ -5,18 +5,18 @@ Clients send ``x-api-key`` and ``anthropic-version`` headers; both are accepted 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from interlock.api.exchange import ChatRoute, OnEnd, serve_chat
+from interlock.api.exchange import ChatRoute, serve_chat
 from interlock.api.rendering import anthropic_error, json_response
-from interlock.api.unexpected import internal_error
 from interlock.errors import InterlockError
-from interlock.gateway.results import ChatResult, ChatStream
+from interlock.gateway.results import ChatResult
+from interlock.gateway.streaming import ChatStream
 from interlock.wire.anthropic_messages import chat_request_from_messages, parse_messages_request
 from interlock.wire.anthropic_responses import AnthropicEventsFromOpenAI, anthropic_message_from_openai
 from interlock.wire.openai_chat import ChatCompletionRequest
@@ -31,8 +31,8 @@ def _render(result: ChatResult) -> Response:
     return json_response(message, headers=result.served.headers())
 
 
-def _stream_body(stream: ChatStream, on_end: OnEnd) -> AsyncIterator[bytes]:
-    return sse_anthropic(stream.chunks, AnthropicEventsFromOpenAI(stream.served.deployment.model), on_end)
+def _stream_body(stream: ChatStream) -> AsyncIterator[bytes]:
+    return sse_anthropic(stream, AnthropicEventsFromOpenAI(stream.served.deployment.model))
 
 
 MESSAGES = ChatRoute("messages", _parse, _render, _stream_body, anthropic_error)
@@ -42,34 +42,22 @@ async def messages(request: Request) -> Response:
     return await serve_chat(request, MESSAGES)
 
 
-async def sse_anthropic(
-    chunks: AsyncIterator[dict[str, Any]],
-    events: AnthropicEventsFromOpenAI,
-    on_end: Callable[[InterlockError | None, bool], None],
-) -> AsyncIterator[bytes]:
+async def sse_anthropic(stream: ChatStream, events: AnthropicEventsFromOpenAI) -> AsyncIterator[bytes]:
     """Anthropic's event sequence; a failure after the first byte ends with an ``error`` event.
 
     Such a stream has no ``message_stop``, so clients cannot mistake a cut answer for a whole one.
-
-    ``on_end(error, completed)`` runs once at the end; ``completed`` is False when the client left early.
+    The stream is always closed at the end, which records the request.
     """
-    error: InterlockError | None = None
-    completed = False
     try:
-        async for chunk in chunks:
+        async for chunk in stream:
             for name, data in events.feed(chunk):
                 yield _event(name, data)
         for name, data in events.finish():
             yield _event(name, data)
-        completed = True
-    except InterlockError as exc:
-        error = exc
+    except InterlockError as exc:  # the stream turned anything unexpected into an InterlockError
         yield _event("error", exc.to_anthropic())
-    except Exception as exc:
-        error = internal_error(exc, "/v1/messages")
-        yield _event("error", error.to_anthropic())
     finally:
-        on_end(error, completed or error is not None)
+        await stream.aclose()
 
 
 def _event(name: str, data: dict[str, Any]) -> bytes:

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from interlock import console
 from interlock.api import admin_routes, anthropic_routes, health_routes, openai_routes
 from interlock.api.middleware import RequestIdMiddleware
 from interlock.api.rendering import error_for_path
@@ -20,10 +21,10 @@ from interlock.api.shield import UnexpectedErrorShield
 from interlock.api.state import AppState
 from interlock.errors import InterlockError, InvalidRequest, ModelNotFound
 from interlock.gateway.runtime import Runtime
-from interlock.gateway.switch import RuntimeSwitch
-from interlock.versions.history import ConfigHistory
+from interlock.config.switch import RuntimeSwitch
+from interlock.config.history import ConfigHistory
 from interlock.versions.migrations import open_versions_database
-from interlock.versions.reload import ConfigReloader
+from interlock.config.reload import ConfigReloader
 
 
 def _routes() -> list[Route]:
@@ -39,6 +40,7 @@ def _routes() -> list[Route]:
         Route("/admin/deployments", admin_routes.deployments, methods=["GET"]),
         Route("/admin/reload", admin_routes.reload, methods=["POST"]),
         Route("/admin/config", admin_routes.config, methods=["GET"]),
+        console.mount(),  # type: ignore[list-item]  # /console: the web console (a Mount, not a Route)
     ]
 
 

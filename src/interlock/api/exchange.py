@@ -1,18 +1,16 @@
-"""One chat exchange over HTTP, whatever the client's API: parse, serve through the core, render, record.
+"""One exchange over HTTP, whatever the client's API: build the context, run the pipeline, render.
 
 The OpenAI and Anthropic routes differ only in how they parse a body and render answers and
-errors (a ``ChatRoute``); the order of steps lives here once:
-
-1. count the request in flight on the runtime before the first await (a reload waits for it);
-2. identify the caller, read and parse the body (400/401/413 in the route's format);
-3. serve it while watching the client: if it leaves, the upstream call is cancelled at once;
-4. render, and record the request exactly once (ledger, audit, metrics).
+errors (a ``ChatRoute``). The pipeline (``gateway/pipeline.py``) counts the request in flight,
+records it exactly once and keeps the step order; this module only turns HTTP into a
+``RequestContext`` and the outcome into a response.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from starlette.requests import Request
@@ -22,15 +20,14 @@ from interlock.api.body import read_json
 from interlock.api.disconnect import cancel_on_disconnect
 from interlock.api.middleware import upstream_request_id
 from interlock.api.rendering import EventStreamResponse, PrimedStream
-from interlock.api.unexpected import internal_error
 from interlock.api.state import AppState
 from interlock.errors import InterlockError
-from interlock.gateway.results import ChatResult, ChatStream, Hints
-from interlock.gateway.service import Gateway
+from interlock.gateway.context import RequestContext
+from interlock.gateway.pipeline import Pipeline
+from interlock.gateway.results import ChatResult, Hints
+from interlock.gateway.streaming import ChatStream
 from interlock.observability.record import RequestRecord
 from interlock.wire.openai_chat import ChatCompletionRequest
-
-OnEnd = Callable[[InterlockError | None, bool], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +35,7 @@ class ChatRoute:
     endpoint: str
     parse: Callable[[Any], ChatCompletionRequest]
     render: Callable[[ChatResult], Response]
-    stream_body: Callable[[ChatStream, OnEnd], AsyncIterator[bytes]]
+    stream_body: Callable[[ChatStream], AsyncIterator[bytes]]
     render_error: Callable[[InterlockError], Response]
 
 
@@ -55,48 +52,24 @@ def app_state(request: Request) -> AppState:
     return request.app.state.interlock  # type: ignore[no-any-return]
 
 
-class Recorder:
-    """Records one request exactly once, whichever path (answer, error, end of stream) gets there first."""
-
-    def __init__(self, gateway: Gateway, rec: RequestRecord) -> None:
-        self.gateway, self.rec = gateway, rec
-        self.done = False
-
-    def __call__(self, error: InterlockError | None = None, status: int | None = None) -> None:
-        if not self.done:
-            self.done = True
-            self.gateway.record(self.rec, error, status=status)
-
-    def stream_ended(self, error: InterlockError | None, completed: bool) -> None:
-        self(error, status=None if completed else 499)
+def context_for(request: Request, pipeline: Pipeline, endpoint: str) -> RequestContext:
+    rec = RequestRecord(request_id=request.state.request_id, upstream_request_id=upstream_request_id(request),
+                        endpoint=endpoint)
+    return RequestContext(
+        record=rec, presented_key=presented_key(request), hints=hints_from(request),
+        read_body=partial(read_json, request, pipeline.max_body_bytes),
+        watch_client=partial(cancel_on_disconnect, request.receive),
+    )
 
 
 async def serve_chat(request: Request, route: ChatRoute) -> Response:
-    gateway = app_state(request).gateway  # read once: the request finishes on the config it started with
-    rec = RequestRecord(request_id=request.state.request_id, upstream_request_id=upstream_request_id(request), endpoint=route.endpoint)
-    gateway.begin(rec)
-    record = Recorder(gateway, rec)
+    pipeline = app_state(request).pipeline  # read once: the request finishes on the config it started with
     try:
-        caller = await gateway.identify(presented_key(request))
-        req = route.parse(await read_json(request, gateway.runtime.config.server.max_body_bytes))
-        hints = hints_from(request)
-        async with cancel_on_disconnect(request.receive):
-            if req.stream:
-                stream = await gateway.chat_stream(req, rec, caller, hints)
-            else:
-                result = await gateway.chat(req, rec, caller, hints)
-        if req.stream:
-            headers = {**stream.served.headers(), "cache-control": "no-cache"}
-            # from here the stream's own end records the request (499 when the client leaves)
-            body = await PrimedStream.start(route.stream_body(stream, record.stream_ended))
-            return EventStreamResponse(body, media_type="text/event-stream", headers=headers)
-        response = route.render(result)
+        outcome = await pipeline.chat(context_for(request, pipeline, route.endpoint), route.parse)
     except InterlockError as exc:
-        record(exc)
         return route.render_error(exc)
-    except Exception as exc:
-        error = internal_error(exc, request.url.path)
-        record(error)
-        return route.render_error(error)
-    record()
-    return response
+    if isinstance(outcome, ChatStream):
+        headers = {**outcome.served.headers(), "cache-control": "no-cache"}
+        body = await PrimedStream.start(route.stream_body(outcome))
+        return EventStreamResponse(body, media_type="text/event-stream", headers=headers)
+    return route.render(outcome)

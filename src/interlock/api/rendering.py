@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
@@ -11,8 +11,8 @@ from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from interlock.api.disconnect import wait_for_disconnect
-from interlock.api.unexpected import internal_error
 from interlock.errors import InterlockError
+from interlock.gateway.streaming import ChatStream
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(orjson.dumps(data), status_code=status, media_type="application/json", headers=headers)
@@ -109,25 +109,16 @@ class EventStreamResponse(StreamingResponse):
             await self.background()
 
 
-async def sse_openai(
-    chunks: AsyncIterator[dict[str, Any]], on_end: Callable[[InterlockError | None, bool], None]
-) -> AsyncIterator[bytes]:
+async def sse_openai(stream: ChatStream) -> AsyncIterator[bytes]:
     """OpenAI-style SSE; a failure after the first byte ends with an error event and no ``[DONE]``.
 
-    ``on_end(error, completed)`` runs once at the end; ``completed`` is False when the client left early.
+    The stream is always closed at the end, which records the request.
     """
-    error: InterlockError | None = None
-    completed = False
     try:
-        async for chunk in chunks:
+        async for chunk in stream:
             yield b"data: " + orjson.dumps(chunk) + b"\n\n"
         yield b"data: [DONE]\n\n"
-        completed = True
-    except InterlockError as exc:
-        error = exc
+    except InterlockError as exc:  # the stream turned anything unexpected into an InterlockError
         yield b"data: " + orjson.dumps(exc.to_openai()) + b"\n\n"
-    except Exception as exc:
-        error = internal_error(exc, "/v1/chat/completions")
-        yield b"data: " + orjson.dumps(error.to_openai()) + b"\n\n"
     finally:
-        on_end(error, completed or error is not None)
+        await stream.aclose()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from interlock.api.rendering import error_for_path
-from interlock.api.unexpected import internal_error
+from interlock.observability.unexpected import internal_error
 
 
 class UnexpectedErrorShield:

@@ -1,4 +1,4 @@
-"""What handlers reach through ``app.state.interlock``: the active runtime and gateway core, and reloading."""
+"""What handlers reach through ``app.state.interlock``: the active runtime and its pipeline, and reloading."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import time
 from dataclasses import dataclass, field
 
 from interlock.gateway.runtime import Runtime
-from interlock.gateway.service import Gateway
-from interlock.gateway.switch import RuntimeSwitch
-from interlock.versions.reload import ConfigReloader
+from interlock.gateway.pipeline import Pipeline
+from interlock.config.switch import RuntimeSwitch
+from interlock.config.reload import ConfigReloader
 
 
 @dataclass
@@ -22,6 +22,6 @@ class AppState:
         return self.switch.runtime
 
     @property
-    def gateway(self) -> Gateway:
+    def pipeline(self) -> Pipeline:
         """Read once per request: a request finishes on the config it started with."""
-        return self.switch.gateway
+        return self.switch.pipeline

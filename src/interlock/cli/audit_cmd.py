@@ -4,46 +4,65 @@ head for anchoring, export it for the compliance team."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 import sys
 from datetime import date
 from pathlib import Path
 
+import psycopg
 import typer
 from rich.console import Console
 
 from interlock.cli.loading import load_or_exit
-from interlock.compliance import AuditLog
-from interlock.compliance.audit import AuditLogDamaged
-from interlock.storage.database import default_sqlite_path
+from interlock.compliance.audit import (
+    AuditLogDamaged,
+    AuditStore,
+    audit_location,
+    describe_location,
+    open_audit_log,
+)
+from interlock.storage.database import ENV_DB_URL, default_sqlite_path, is_postgres_url
 
 audit_app = typer.Typer(help="Verify and export the compliance audit log.", no_args_is_help=True)
 console = Console(stderr=True)
 
-PathOption = typer.Option(None, "--path", help="audit log file (default: from --config, else the user data dir)")
-ConfigOption = typer.Option(None, "--config", "-c", help="gateway config whose `audit_log` to use")
+PathOption = typer.Option(
+    None, "--path",
+    help="audit log file or postgresql:// URL (default: from --config, else the PostgreSQL database in "
+    f"{ENV_DB_URL}, else the user data dir)")
+ConfigOption = typer.Option(None, "--config", "-c", help="gateway config whose audit log to use (as the gateway finds it)")
+# Errors of either backend that mean the log cannot be read as an audit log.
+_UNREADABLE = (sqlite3.DatabaseError, psycopg.Error)
 
 
-def _audit_path(path: Path | None, config: Path | None) -> Path:
+def _audit_path(path: str | None, config: Path | None) -> str | Path:
+    """The same place the gateway writes to: ``audit_location`` of the config."""
     if path is not None:
-        return path
+        return path if is_postgres_url(path) else Path(path)
     if config is not None:
-        configured = load_or_exit(config).config.audit_log
-        if configured:
-            return Path(configured)
+        return audit_location(load_or_exit(config).config)
+    database = os.environ.get(ENV_DB_URL)
+    if database and is_postgres_url(database):
+        return database
     return default_sqlite_path().with_name("audit.db")
 
 
-def _open(path: Path) -> AuditLog:
-    if not path.is_file():
-        console.print(f"[bold red]no audit log at {path}[/]")
+def _open(where: str | Path) -> AuditStore:
+    if isinstance(where, Path) and not where.is_file():
+        console.print(f"[bold red]no audit log at {where}[/]")
         raise typer.Exit(code=2)
     try:
-        return AuditLog(path)
-    except sqlite3.DatabaseError as exc:
-        console.print(f"[bold red]{path} is not a readable audit log[/]: {exc}")
+        return open_audit_log(where)
+    except _UNREADABLE as exc:
+        console.print(f"[bold red]{describe_location(where)} is not a readable audit log[/]: {_reason(exc)}")
         raise typer.Exit(code=2) from None
+
+
+def _reason(exc: Exception) -> str:
+    """The error's first line (a server's message can run on with hints and context)."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 _ANCHOR = re.compile(r"(?P<seq>\d+):(?P<hash>[0-9a-f]{64})")
@@ -68,15 +87,16 @@ AnchorOption = typer.Option(
 
 @audit_app.command("verify")
 def verify(
-    path: Path | None = PathOption, config: Path | None = ConfigOption, anchor: str | None = AnchorOption
+    path: str | None = PathOption, config: Path | None = ConfigOption, anchor: str | None = AnchorOption
 ) -> None:
     """Walk the hash chain; name the first edited, removed or reordered record and exit 1 if there is one."""
     pinned = _parse_anchor(anchor)
-    where = _audit_path(path, config)
+    location = _audit_path(path, config)
+    where = describe_location(location)
     try:
-        result = _open(where).verify(anchor=pinned)
-    except sqlite3.DatabaseError as exc:  # tables dropped or the file damaged
-        console.print(f"[bold red]TAMPERED[/] {where}: the log cannot be read ({exc})")
+        result = _open(location).verify(anchor=pinned)
+    except _UNREADABLE as exc:  # tables dropped or the file damaged
+        console.print(f"[bold red]TAMPERED[/] {where}: the log cannot be read ({_reason(exc)})")
         raise typer.Exit(code=1) from None
     if result.ok:
         against = f", matches the anchor at record {pinned[0]}" if pinned else ""
@@ -88,13 +108,13 @@ def verify(
 
 
 @audit_app.command("head")
-def head(path: Path | None = PathOption, config: Path | None = ConfigOption) -> None:
+def head(path: str | None = PathOption, config: Path | None = ConfigOption) -> None:
     """Print SEQ:HASH of the newest record; keep it elsewhere and pass it to `verify --anchor` later."""
-    where = _audit_path(path, config)
+    location = _audit_path(path, config)
     try:
-        seq, digest = _open(where).head()
-    except (AuditLogDamaged, sqlite3.DatabaseError) as exc:
-        console.print(f"[bold red]TAMPERED[/] {where}: {exc}")
+        seq, digest = _open(location).head()
+    except (AuditLogDamaged, *_UNREADABLE) as exc:
+        console.print(f"[bold red]TAMPERED[/] {describe_location(location)}: {_reason(exc)}")
         raise typer.Exit(code=1) from None
     print(f"{seq}:{digest}")
 
@@ -103,7 +123,7 @@ def head(path: Path | None = PathOption, config: Path | None = ConfigOption) -> 
 def export(
     since: str | None = typer.Option(None, help="YYYY-MM-DD: records from this day on"),
     out: Path | None = typer.Option(None, help="JSONL file to write (default: stdout)"),
-    path: Path | None = PathOption,
+    path: str | None = PathOption,
     config: Path | None = ConfigOption,
 ) -> None:
     """Write the audit records as JSONL (no sensitive values are ever stored in them)."""

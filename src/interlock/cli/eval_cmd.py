@@ -24,6 +24,7 @@ from interlock.cli.loading import load_or_exit
 from interlock.cli.private_gateway import GatewayStartFailed, private_config, private_gateway
 from interlock.config.deployments import LlamaCppDeployment
 from interlock.config.schema import GatewayConfig
+from interlock.providers.types import provider_type
 from interlock.routing.settings import AUTO_ROUTE
 from interlock.storage.database import default_sqlite_path
 
@@ -191,7 +192,8 @@ def in_process_models(config: GatewayConfig, names: Iterable[str]) -> list[str]:
     aliases = {a.name: a.target for a in config.aliases}
     return [
         name for name in names
-        if {d.type for d in config.deployments if d.model == aliases.get(name, name)} == {"llamacpp"}
+        if (types := {d.type for d in config.deployments if d.model == aliases.get(name, name)})
+        and all(provider_type(t).in_process for t in types)
     ]
 
 

@@ -20,8 +20,9 @@ from rich.table import Table
 from interlock.cli.loading import load_or_exit
 from interlock.config.load import ConfigError, LoadedConfig
 from interlock.errors import InterlockError
-from interlock.gateway.compliance_gate import ComplianceGate, default_policy
+from interlock.compliance.gate import ComplianceGate, default_policy
 from interlock.routing.decision import Decision
+from interlock.routing.exclusions import Exclusions
 from interlock.routing.router import Router
 from interlock.routing.settings import AUTO_ROUTE
 from interlock.wire.openai_chat import parse_chat_request
@@ -37,7 +38,7 @@ class DryRun:
         self.loaded = loaded
         self.router = Router.from_config(loaded)
         self.gate = ComplianceGate(loaded.config.compliance or default_policy(), loaded.config.deployments,
-                                   audit_path=None)
+                                   audit_path=None, always_scan=True)
 
     def decide(self, body: dict[str, Any]) -> tuple[Decision | None, dict[str, Any], InterlockError | None]:
         """(decision or None, compliance record, refusal or None) for an OpenAI chat body."""
@@ -49,7 +50,8 @@ class DryRun:
             if assessment.refused:
                 assert assessment.decision is not None
                 raise assessment.decision.refusal()
-            return self.router.decide(req, deployment_filter=assessment.reason), compliance, None
+            barred = {d.name: why for d in self.loaded.config.deployments if (why := assessment.reason(d))}
+            return self.router.decide(req, exclusions=Exclusions(barred)), compliance, None
         except InterlockError as exc:
             return None, compliance, exc
 

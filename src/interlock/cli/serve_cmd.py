@@ -1,10 +1,14 @@
-"""``interlock serve``: load the config (or the embedded default) and run the gateway on uvicorn."""
+"""``interlock serve``: load the config (or the embedded default) and run the gateway on uvicorn.
+
+One worker runs in this process; several (``--workers``) run under uvicorn's supervisor, each
+building its app through ``serve_workers.create_app``.
+"""
 
 from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import typer
@@ -13,8 +17,17 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
+from interlock.accounting.stores import ENV_WORKERS
 from interlock.api.app import build_app
 from interlock.cli.loading import load_or_exit
+from interlock.cli.serve_workers import (
+    FACTORY,
+    available_cpus,
+    check_shared_state,
+    default_workers,
+    worker_environment,
+)
+from interlock.config.schema import GatewayConfig
 from interlock.gateway.runtime import Runtime
 from interlock.observability.logging import configure_logging, startup_log, use_json_logs
 
@@ -31,6 +44,10 @@ def serve(
     log_format: str = typer.Option(
         "auto", envvar="INTERLOCK_LOG_FORMAT",
         help="start-up lines as JSON log records (json), for people (text), or json unless stderr is a terminal"),
+    workers: int | None = typer.Option(
+        None, "--workers", "-w", envvar=ENV_WORKERS, min=1,
+        help="worker processes (default: one per CPU; one when an embedded model is served, as each "
+        "worker loads its weights)"),
 ) -> None:
     """Start the gateway."""
     try:
@@ -57,10 +74,15 @@ def serve(
     notice = admin_notice(server.admin_key_env, os.environ)
     if notice:
         say(f"[yellow]{notice}[/]")
-    say("Loading models (the first start can take a little while) ...")
+    count = workers if workers is not None else default_workers(loaded.config if config else None, available_cpus())
     ready = f"Ready: the OpenAI-compatible API is at http://{bind_host}:{bind_port}/v1"
     if config is not None:
         ready += f"; watching {config} for changes (also SIGHUP and POST /admin/reload)"
+    if count > 1:
+        _serve_workers(count, loaded.config, config, bind_host, bind_port, log_level, as_json, ready, say)
+        return
+    os.environ[ENV_WORKERS] = "1"  # budgets and rate limits stay in this process's memory unless Redis is set
+    say("Loading models (the first start can take a little while) ...")
     app = build_app(Runtime(loaded), say=lambda m: say(f"  {escape(m)}"), config_path=config, ready_message=ready)
     # Objects alive now (config, catalog, classifier) live for the whole process: keep the collector
     # off them, and collect less often (measured: ~50 us per request saved, benchmarks/gateway_overhead).
@@ -68,6 +90,24 @@ def serve(
     gc.freeze()
     gc.set_threshold(10_000, 10, 10)
     uvicorn.run(app, host=bind_host, port=bind_port, log_level="warning", access_log=False, loop="auto", http="auto")
+
+
+def _serve_workers(count: int, config: GatewayConfig, path: Path | None, host: str, port: int, log_level: str,
+                   as_json: bool, ready: str, say: Callable[[str], None]) -> None:
+    """Run ``count`` worker processes on one socket; each loads the config and its models itself."""
+    embedded = [d.name for d in config.deployments if d.type == "llamacpp"]
+    if embedded:
+        say(f"[yellow]{count} workers each load the weights of {', '.join(embedded)} (memory x{count}).[/]")
+    problem = check_shared_state(config)
+    if problem:
+        console.print(f"[bold red]cannot start:[/] {escape(problem)}")
+        raise typer.Exit(code=1)
+    shared = "Redis" if config.accounting.redis_url else "the database"
+    say(f"Starting {count} worker processes; budgets and rate limits are shared through {shared}.")
+    say("Loading models in each worker (the first start can take a little while) ...")
+    os.environ.update(worker_environment(path, count, log_level, as_json, ready))
+    uvicorn.run(FACTORY, factory=True, workers=count, host=host, port=port, log_level="warning",
+                access_log=False, loop="auto", http="auto")
 
 
 def _json_say(markup: str) -> None:

@@ -21,9 +21,9 @@ from interlock.cli.keys import DbOption
 from interlock.config.load import ConfigError, parse_config
 from interlock.storage.database import Database
 from interlock.versions.compare import ShadowSummary, registry_scorer, summarise
-from interlock.versions.history import ConfigHistory, HistoryEntry, HistoryLookupError
+from interlock.config.history import ConfigHistory, HistoryEntry, HistoryLookupError
 from interlock.versions.migrations import open_versions_database
-from interlock.versions.reload import write_config_file
+from interlock.config.reload import write_config_file
 from interlock.versions.store import SqlShadowStore
 
 versions_app = typer.Typer(help="Compare model versions (shadow traffic results).", no_args_is_help=True)

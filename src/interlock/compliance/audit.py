@@ -1,4 +1,4 @@
-"""The compliance audit log: an append-only, hash-chained SQLite record of where each request went.
+"""The compliance audit log: an append-only, hash-chained record of where each request went.
 
 Each record holds metadata only (time, request id, key id, team, data classes, rules, action,
 deployment, perimeter, region, config hash, every deployment the request was sent to), never a
@@ -7,19 +7,32 @@ hash, so editing, removing or reordering any record breaks the chain from that p
 ``verify`` names the first bad record. Triggers refuse UPDATE and DELETE; a head row catches
 removal of the newest records, and ``head()`` can be copied elsewhere to anchor the chain
 against someone who rewrites the whole file.
+
+Writers append in one transaction that reads the head, inserts and moves the head, so any number
+of threads, worker processes or replicas keep ONE chain: ``AuditLog`` is a SQLite file (``BEGIN
+IMMEDIATE`` serialises the processes of one host), ``audit_postgres.PostgresAuditLog`` tables in
+PostgreSQL shared by replicas (the head row is locked ``FOR UPDATE``). ``open_audit_log`` picks
+the backend from a location: a path or a ``postgresql://`` URL (``audit_location`` finds it).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+from interlock.storage.database import ENV_DB_URL, default_sqlite_path, is_postgres_url
+
+if TYPE_CHECKING:
+    from interlock.config.schema import GatewayConfig
 
 GENESIS = "0" * 64
 _FIELDS = (
@@ -152,13 +165,103 @@ def _timestamp(moment: datetime | date) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-class AuditLog:
-    """The audit store in one SQLite file; safe to share between threads of one process."""
+class AuditStore(Protocol):
+    """What the gateway and ``interlock audit`` need of an audit log, whatever holds it."""
 
-    def __init__(self, path: str | Path, *, clock: Callable[[], datetime] = _utc_now) -> None:
+    def append_many(self, entries: Sequence[AuditEntry]) -> list[AuditRecord]: ...
+
+    def head(self) -> tuple[int, str]: ...
+
+    def records(self, since: datetime | date | None = None) -> Iterator[AuditRecord]: ...
+
+    def export(self, since: datetime | date | None = None) -> Iterator[dict[str, Any]]: ...
+
+    def verify(self, anchor: tuple[int, str] | None = None) -> VerifyResult: ...
+
+    def close(self) -> None: ...
+
+
+ROW_COLUMNS = (*_FIELDS, *_OPTIONAL_FIELDS, "prev_hash", "hash")
+
+
+def new_record(entry: AuditEntry, seq: int, prev_hash: str, now: datetime) -> tuple[AuditRecord, list[Any]]:
+    """The record ``entry`` becomes at ``seq`` after ``prev_hash``, and its row in ``ROW_COLUMNS`` order."""
+    fields: dict[str, Any] = {
+        "seq": seq,
+        "time": _timestamp(now),
+        "request_id": entry.request_id,
+        "key_id": entry.key_id,
+        "team": entry.team,
+        "data_classes": sorted(entry.data_classes),
+        "rules": list(entry.rules),
+        "action": entry.action,
+        "deployment": entry.deployment,
+        "perimeter": entry.perimeter,
+        "region": entry.region,
+        "config_hash": entry.config_hash,
+        "sent_to": [r.to_dict() for r in entry.sent_to],
+    }
+    record = AuditRecord(**fields, prev_hash=prev_hash, hash=record_hash(prev_hash, fields))
+    row = {**fields, "prev_hash": record.prev_hash, "hash": record.hash}
+    for name in ("data_classes", "rules", "sent_to"):
+        row[name] = json.dumps(fields[name])
+    return record, [row[k] for k in ROW_COLUMNS]
+
+
+def record_from_row(values: Mapping[str, Any]) -> AuditRecord:
+    """A stored row (lists as JSON text) back into a record."""
+    out = {k: values[k] for k in ROW_COLUMNS}
+    out["data_classes"] = json.loads(out["data_classes"])
+    out["rules"] = json.loads(out["rules"])
+    out["sent_to"] = None if out["sent_to"] is None else json.loads(out["sent_to"])
+    return AuditRecord(**out)
+
+
+def verify_chain(
+    records: Iterable[AuditRecord], head: tuple[int, str] | None, anchor: tuple[int, str] | None = None
+) -> VerifyResult:
+    """Walk ``records`` in seq order against ``head`` (read in the same snapshot); name the first bad one."""
+    prev, expected_seq, checked = GENESIS, 1, 0
+    anchored = anchor is None or anchor[0] == 0
+    for record in records:
+        if record.seq != expected_seq:
+            return _bad(checked, record, f"expected record {expected_seq} here (records were removed)")
+        if record.prev_hash != prev:
+            return _bad(checked, record, "does not follow the record before it (one was removed or reordered)")
+        fields = {k: getattr(record, k) for k in (*_FIELDS, *_OPTIONAL_FIELDS)}
+        if record_hash(prev, fields) != record.hash:
+            return _bad(checked, record, "contents do not match its hash (edited)")
+        if anchor is not None and record.seq == anchor[0]:
+            if record.hash != anchor[1]:
+                return _bad(checked, record, "differs from the anchored head (chain rewritten)")
+            anchored = True
+        prev, expected_seq, checked = record.hash, expected_seq + 1, checked + 1
+    if head is None:
+        return VerifyResult(False, checked, checked + 1, None, "the head row is missing (removed from the file)")
+    head_seq, head_hash = head
+    if head_seq != checked or head_hash != prev:
+        return VerifyResult(
+            False, checked, checked + 1, None, f"records after {checked} were removed (head is {head_seq})"
+        )
+    if not anchored:
+        return VerifyResult(False, checked, checked + 1, None, f"anchored record {anchor and anchor[0]} is missing")
+    return VerifyResult(True, checked)
+
+
+def _bad(checked: int, record: AuditRecord, problem: str) -> VerifyResult:
+    return VerifyResult(False, checked, record.seq, record.request_id, f"record {record.seq}: {problem}")
+
+
+class AuditLog:
+    """The audit store in one SQLite file; safe to share between threads and between processes."""
+
+    def __init__(
+        self, path: str | Path, *, clock: Callable[[], datetime] = _utc_now, busy_timeout_s: float = 30.0
+    ) -> None:
         self._clock = clock
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        # Writers in other processes hold the write lock for one batch at a time: wait for them.
+        self._db = sqlite3.connect(str(path), timeout=busy_timeout_s, isolation_level=None, check_same_thread=False)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._migrate()
@@ -197,8 +300,14 @@ class AuditLog:
         return self.append_many([entry])[0]
 
     def append_many(self, entries: Sequence[AuditEntry]) -> list[AuditRecord]:
-        """Add records in order, in one transaction: the gateway writes its audit trail in batches."""
+        """Add records in order, in one transaction: the gateway writes its audit trail in batches.
+
+        ``BEGIN IMMEDIATE`` takes the file's write lock before the head is read, so a writer in
+        another process can never chain onto the same head.
+        """
         records: list[AuditRecord] = []
+        insert = (f"INSERT INTO audit_records ({', '.join(ROW_COLUMNS)}) "
+                  f"VALUES ({', '.join('?' for _ in ROW_COLUMNS)})")
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -210,7 +319,8 @@ class AuditLog:
                     )
                 seq, prev = head["seq"], head["hash"]
                 for entry in entries:
-                    record = self._insert(entry, seq + 1, prev)
+                    record, row = new_record(entry, seq + 1, prev, self._clock())
+                    self._db.execute(insert, row)
                     records.append(record)
                     seq, prev = record.seq, record.hash
                 self._db.execute("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", (seq, prev))
@@ -220,48 +330,13 @@ class AuditLog:
                 raise
         return records
 
-    def _insert(self, entry: AuditEntry, seq: int, prev_hash: str) -> AuditRecord:
-        fields: dict[str, Any] = {
-            "seq": seq,
-            "time": _timestamp(self._clock()),
-            "request_id": entry.request_id,
-            "key_id": entry.key_id,
-            "team": entry.team,
-            "data_classes": sorted(entry.data_classes),
-            "rules": list(entry.rules),
-            "action": entry.action,
-            "deployment": entry.deployment,
-            "perimeter": entry.perimeter,
-            "region": entry.region,
-            "config_hash": entry.config_hash,
-            "sent_to": [r.to_dict() for r in entry.sent_to],
-        }
-        record = AuditRecord(**fields, prev_hash=prev_hash, hash=record_hash(prev_hash, fields))
-        row = {
-            **fields,
-            "data_classes": json.dumps(fields["data_classes"]),
-            "rules": json.dumps(fields["rules"]),
-            "sent_to": json.dumps(fields["sent_to"]),
-        }
-        columns = (*_FIELDS, *_OPTIONAL_FIELDS)
-        self._db.execute(
-            f"INSERT INTO audit_records ({', '.join(columns)}, prev_hash, hash) "
-            f"VALUES ({', '.join('?' for _ in columns)}, ?, ?)",
-            [row[k] for k in columns] + [record.prev_hash, record.hash],
-        )
-        return record
-
     def head(self) -> tuple[int, str]:
         """(sequence number, hash) of the newest record; store it elsewhere to anchor the chain."""
-        head = self._head()
-        if head is None:
-            raise AuditLogDamaged("the audit log's head row is missing (the file was altered)")
-        return head
-
-    def _head(self) -> tuple[int, str] | None:
         with self._lock:
             row = self._db.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
-        return None if row is None else (int(row["seq"]), str(row["hash"]))
+        if row is None:
+            raise AuditLogDamaged("the audit log's head row is missing (the file was altered)")
+        return int(row["seq"]), str(row["hash"])
 
     def records(self, since: datetime | date | None = None) -> Iterator[AuditRecord]:
         """Records in chain order, optionally only those at or after ``since`` (UTC)."""
@@ -272,11 +347,7 @@ class AuditLog:
         with self._lock:
             rows = self._db.execute(query, args).fetchall()
         for row in rows:
-            values = dict(row)
-            values["data_classes"] = json.loads(values["data_classes"])
-            values["rules"] = json.loads(values["rules"])
-            values["sent_to"] = None if values["sent_to"] is None else json.loads(values["sent_to"])
-            yield AuditRecord(**values)
+            yield record_from_row(row)
 
     def export(self, since: datetime | date | None = None) -> Iterator[dict[str, Any]]:
         """Records as JSON-ready dicts (one JSONL line each), for the compliance team."""
@@ -285,48 +356,53 @@ class AuditLog:
 
     def verify(self, anchor: tuple[int, str] | None = None) -> VerifyResult:
         """Walk the chain; the first edited, removed or reordered record is named in the result."""
-        prev, expected_seq, checked = GENESIS, 1, 0
-        anchored = anchor is None or anchor[0] == 0
-        for record in self.records():
-            if record.seq != expected_seq:
-                return self._bad(
-                    checked, record, f"expected record {expected_seq} here (records were removed)"
-                )
-            if record.prev_hash != prev:
-                return self._bad(
-                    checked, record, "does not follow the record before it (one was removed or reordered)"
-                )
-            fields = {k: getattr(record, k) for k in (*_FIELDS, *_OPTIONAL_FIELDS)}
-            if record_hash(prev, fields) != record.hash:
-                return self._bad(checked, record, "contents do not match its hash (edited)")
-            if anchor is not None and record.seq == anchor[0]:
-                if record.hash != anchor[1]:
-                    return self._bad(checked, record, "differs from the anchored head (chain rewritten)")
-                anchored = True
-            prev, expected_seq, checked = record.hash, expected_seq + 1, checked + 1
-        head = self._head()
-        if head is None:
-            return VerifyResult(
-                False, checked, checked + 1, None, "the head row is missing (removed from the file)"
-            )
-        head_seq, head_hash = head
-        if head_seq != checked or head_hash != prev:
-            return VerifyResult(
-                False,
-                checked,
-                checked + 1,
-                None,
-                f"records after {checked} were removed (head is {head_seq})",
-            )
-        if not anchored:
-            return VerifyResult(
-                False, checked, checked + 1, None, f"anchored record {anchor and anchor[0]} is missing"
-            )
-        return VerifyResult(True, checked)
+        with self._lock:
+            self._db.execute("BEGIN")  # one snapshot for records and head, however busy the writers are
+            try:
+                rows = self._db.execute("SELECT * FROM audit_records ORDER BY seq").fetchall()
+                head = self._db.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
+            finally:
+                self._db.execute("COMMIT")
+        stored = None if head is None else (int(head["seq"]), str(head["hash"]))
+        return verify_chain((record_from_row(r) for r in rows), stored, anchor)
 
-    @staticmethod
-    def _bad(checked: int, record: AuditRecord, problem: str) -> VerifyResult:
-        return VerifyResult(False, checked, record.seq, record.request_id, f"record {record.seq}: {problem}")
+
+def audit_location(config: GatewayConfig, environ: Mapping[str, str] = os.environ) -> str | Path:
+    """Where the gateway keeps its audit log: ``audit_log`` (a file or a ``postgresql://`` URL); else
+    the ledger's PostgreSQL database when it has one, so replicas share one chain; else ``audit.db``
+    beside the default SQLite database. A file's directory is created."""
+    configured = config.audit_log
+    if not configured:
+        database = config.accounting.database_url or environ.get(ENV_DB_URL)
+        if database and is_postgres_url(database):
+            return database
+    if configured and is_postgres_url(configured):
+        return configured
+    path = Path(configured).expanduser() if configured else default_sqlite_path().with_name("audit.db")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def open_audit_log(location: str | Path) -> AuditStore:
+    """The audit log at ``location``: a SQLite file path, or a ``postgresql://`` URL."""
+    if isinstance(location, str) and is_postgres_url(location):
+        from interlock.compliance.audit_postgres import PostgresAuditLog
+
+        return PostgresAuditLog(location)
+    return AuditLog(location)
+
+
+def describe_location(location: str | Path) -> str:
+    """A location fit to print or log: a URL loses its password."""
+    if isinstance(location, Path) or not is_postgres_url(location):
+        return str(location)
+    parts = urlsplit(location)
+    if parts.password is None:
+        return location
+    user = f"{parts.username}:***@" if parts.username else ":***@"
+    host = parts.hostname or ""
+    netloc = user + host + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def _statements(script: str) -> list[str]:

@@ -139,6 +139,9 @@ class ComplianceRule(_Strict):
 
 class DetectionSettings(_Strict):
     disable: list[str] = []  # recognizer names to turn off, e.g. person_name
+    # Scanning is skipped when no rule could change where a request goes (every deployment meets
+    # every rule, nothing blocks, no shadow mirrors traffic); set this to record detections anyway.
+    always_scan: bool = False
 
 
 class CompliancePolicy(_Strict):

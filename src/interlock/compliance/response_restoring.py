@@ -9,11 +9,9 @@ JSON-escaped. In a stream each choice's content and each tool call's arguments h
 from __future__ import annotations
 
 import copy
-from typing import Any
 
 from interlock.compliance.redaction import Restorer, StreamRestorer
-
-JSON = dict[str, Any]
+from interlock.types import JSON
 
 
 def restore_completion(body: JSON, restorer: Restorer) -> JSON:

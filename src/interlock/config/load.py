@@ -15,9 +15,10 @@ from pydantic import ValidationError
 
 from interlock.config.schema import GatewayConfig
 from interlock.config.substitution import substitute_environment
+from interlock.providers.types import PROVIDER_TYPES
 
 # Discriminator values pydantic inserts into error paths; the file has no such level.
-_UNION_TAGS = {"openai", "anthropic", "llamacpp", "per_token", "gpu_hour", "unknown", "catalog"}
+_UNION_TAGS = set(PROVIDER_TYPES) | {"per_token", "gpu_hour", "unknown", "catalog"}
 
 
 class ConfigError(Exception):

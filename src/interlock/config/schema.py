@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, model_validator
 
 from interlock.accounting.settings import AccountingSettings
@@ -21,6 +23,9 @@ class ServerSettings(Strict):
     log_prompts: bool = Field(False, description="log prompt and completion text (off: never logged)")
     auth: bool = Field(True, description="require virtual API keys (`interlock keys create`)")
     admin_key_env: str = Field("INTERLOCK_ADMIN_KEY", description="env var holding the admin key for /admin")
+    writes: Literal["process", "thread"] = Field(
+        "process", description="where ledger and audit batches are written: a child process (off the serving "
+        "process's GIL) or a thread of the serving process")
 
 
 class GatewayConfig(Strict):
@@ -35,7 +40,7 @@ class GatewayConfig(Strict):
     compliance: CompliancePolicy | None = Field(
         None, description="rules per data class; default: every sensitive class stays inside the perimeter"
     )
-    audit_log: str | None = Field(None, description="SQLite file of the hash-chained audit log; default: user data dir")
+    audit_log: str | None = Field(None, description="SQLite file or postgresql:// URL of the hash-chained audit log; default: the PostgreSQL database when accounting uses one, else audit.db in the user data dir")
     observability: ObservabilitySettings = ObservabilitySettings()
 
     @model_validator(mode="after")

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
 
 from interlock.accounting.costs import RequestCost, format_usd
 from interlock.config.deployments import DeploymentBase
 from interlock.resilience import AttemptReport
 from interlock.routing.decision import Decision
-
-JSON = dict[str, Any]
+from interlock.types import JSON
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,9 +48,3 @@ class Served:
 class ChatResult:
     response: JSON
     served: Served
-
-
-@dataclass(slots=True)
-class ChatStream:
-    served: Served
-    chunks: AsyncIterator[JSON]

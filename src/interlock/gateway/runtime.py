@@ -5,48 +5,33 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
+from functools import partial
 
+from interlock.accounting.metering import Metering
 from interlock.accounting.pricebook import PriceBook
 from interlock.catalog import Catalog
-from interlock.gateway.compliance_gate import ComplianceGate, default_policy
-from interlock.gateway.metering import Metering
-from interlock.gateway.preflight import Preflight, start_up_lines
-from interlock.gateway.versioning import Versions
-from interlock.versions.migrations import ensure_versions_schema
-from interlock.versions.shadow import ShadowRunner
-from interlock.versions.store import SqlShadowStore
-from interlock.storage.database import default_sqlite_path
+from interlock.compliance.audit import audit_location, open_audit_log
+from interlock.compliance.gate import ComplianceGate, default_policy
 from interlock.config.load import LoadedConfig
+from interlock.config.reload import unchanged_deployments
+from interlock.gateway.preflight import Preflight, start_up_lines
 from interlock.observability.metrics import GatewayMetrics
 from interlock.observability.tracing import RequestTracer, carry_trace_sink
 from interlock.providers.base import Provider
 from interlock.providers.registry import build_provider
+from interlock.providers.types import default_concurrency
 from interlock.resilience import DeploymentRegistry
 from interlock.resilience.timeouts import with_transport_timeouts
-from interlock.versions.reload import unchanged_deployments
-from interlock.routing.features import Classification, Classifier
+from interlock.routing.classifier.shipped import ShippedClassifier
+from interlock.routing.features import Classifier
 from interlock.routing.router import Router
+from interlock.storage.writer_process import WriterProcess, open_ledger
+from interlock.versions.migrations import ensure_versions_schema
+from interlock.versions.resolution import Versions
+from interlock.versions.shadow import ShadowRunner
+from interlock.versions.store import SqlShadowStore
 
 log = logging.getLogger("interlock.runtime")
-
-
-class ShippedClassifier:
-    """The trained request classifier shipped with interlock, loaded on first use (or at start)."""
-
-    def __init__(self) -> None:
-        self._model: Classifier | None = None
-
-    def load(self) -> Classifier:
-        if self._model is None:
-            from interlock.routing.classifier.model import RequestClassifier
-
-            self._model = RequestClassifier.load()
-        return self._model
-
-    def classify(self, messages: list[dict[str, Any]]) -> Classification:
-        return self.load().classify(messages)
 
 
 class Runtime:
@@ -78,7 +63,7 @@ class Runtime:
             else:
                 self.providers[d.name] = build_provider(with_transport_timeouts(d, timeouts))
                 self.resilience.add(d.name, self.providers[d.name], timeouts=timeouts,
-                                    concurrency=d.concurrency or (1 if d.type == "llamacpp" else 64))
+                                    concurrency=default_concurrency(d))
         self.metrics.watch("resilience", self.resilience.metric_samples)
         # None unless traces are configured: then recording a request skips tracing at one check
         self.traces = carry_trace_sink(loaded.config.observability, previous.traces if previous else None)
@@ -91,6 +76,7 @@ class Runtime:
         self.versions = Versions(loaded.config)
         self.shadows: ShadowRunner | None = None  # opened at start when an alias mirrors traffic
         self._metering: Metering | None = None
+        self.writes: WriterProcess | None = None  # the ledger and audit writer process, when server.writes is "process"
         self._compliance: ComplianceGate | None = None
         self.loaded_deployments: set[str] = set()  # embedded models whose weights are in memory
         self.preflight = Preflight(self.config, lambda: self.loaded_deployments)
@@ -112,15 +98,20 @@ class Runtime:
 
     async def start(self, say: Callable[[str], None] = lambda _m: None) -> None:
         """Warm the classifier and providers that load weights (the embedded model), reporting through ``say``."""
-        self._metering = Metering(self.config, self.prices)
+        audit = audit_location(self.config)
+        ledger_url = Metering.database_url_for(self.config)
+        if self.config.server.writes == "process":
+            opener = partial(open_ledger, ledger_url) if self.config.accounting.ledger else None
+            self.writes = WriterProcess(opener, partial(open_audit_log, audit))
+        self._metering = Metering(self.config, self.prices, ledger=self.writes.ledger if self.writes else None)
         await self._metering.start(say)
         if any(a.shadow for a in self.config.aliases) and self._metering.db is not None:
             ensure_versions_schema(self._metering.db)
             self.shadows = ShadowRunner(SqlShadowStore(self._metering.db))
             self.metrics.watch("shadow", self.shadows.metric_samples)
-        audit = Path(self.config.audit_log) if self.config.audit_log else default_sqlite_path().with_name("audit.db")
-        audit.parent.mkdir(parents=True, exist_ok=True)
-        self._compliance = ComplianceGate(self.config.compliance or default_policy(), self.config.deployments, audit)
+        self._compliance = ComplianceGate(self.config.compliance or default_policy(), self.config.deployments, audit,
+                                          always_scan=any(a.shadow for a in self.config.aliases),
+                                          append=self.writes.audit.append_many if self.writes else None)
         if self.prices.unpriced:
             say(f"unpriced deployments (costs reported as unknown): {', '.join(self.prices.unpriced)}")
         where = "" if self.prices.baseline_model in self.catalog.models else " list prices (no frontier model is configured)"
@@ -154,6 +145,8 @@ class Runtime:
                 await self._metering.aclose()  # flushes the ledger: nothing is lost on shutdown
             except Exception:
                 log.exception("closing the ledger failed")
+        if self.writes is not None:
+            await asyncio.to_thread(self.writes.close)  # after the ledger and audit flushes above
         try:
             await self.resilience.aclose()  # closes every provider it wraps
         except Exception:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from interlock.providers.base import Usage
+from interlock.types import Usage
 
 
 @dataclass(slots=True)

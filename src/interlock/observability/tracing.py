@@ -20,6 +20,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from interlock.observability.record import RequestRecord
 from interlock.observability.settings import ObservabilitySettings
+from interlock.providers.types import system_name
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
@@ -30,8 +31,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("interlock.tracing")
 
-# gen_ai.provider.name per deployment type (the well-known values of the conventions)
-_PROVIDER_NAMES = {"openai": "openai", "anthropic": "anthropic", "llamacpp": "llama.cpp"}
 # rec.extra keys with a conventional attribute name; other identifiers go under interlock.<key>
 _EXTRA_ATTRIBUTES = {
     "route": "interlock.route",
@@ -120,7 +119,7 @@ class RequestTracer:
         self.tracer = sink.tracer
         self.include_text = config.server.log_prompts
         self.deployments = {
-            d.name: (d.model, _PROVIDER_NAMES.get(d.type, d.type)) for d in config.deployments
+            d.name: (d.model, system_name(d.type)) for d in config.deployments
         }
 
     def emit(self, rec: RequestRecord) -> None:

@@ -7,7 +7,6 @@ error statuses and bodies are mapped onto the error tree in ``http_errors``.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 import orjson
 
@@ -17,10 +16,10 @@ from interlock.providers.base import ChatRequest
 from interlock.providers.http_client import UpstreamClient
 from interlock.providers.http_errors import error_from_stream_event
 from interlock.providers.registry import register
+from interlock.types import JSON
 from interlock.wire.anthropic_responses import OpenAIChunksFromAnthropic, openai_completion_from_anthropic
 from interlock.wire.anthropic_translate import anthropic_request_from_openai
 
-JSON = dict[str, Any]
 MESSAGES_PATH = "/v1/messages"
 
 
@@ -58,25 +57,29 @@ class AnthropicProvider:
     async def stream(self, request: ChatRequest) -> AsyncIterator[JSON]:
         body = {**self._body(request), "stream": True}
         chunks = OpenAIChunksFromAnthropic(self.deployment.model, request.include_usage)
-        async for event, raw in self.client.post_sse(MESSAGES_PATH, body, self._headers(request)):
-            try:
-                data = orjson.loads(raw)
-            except orjson.JSONDecodeError:
-                raise UpstreamMalformed(
-                    f"Upstream deployment {self.deployment.name!r} sent a stream event that is not JSON",
-                    deployment=self.deployment.name,
-                ) from None
-            if not isinstance(data, dict):
-                raise UpstreamMalformed(
-                    f"Upstream deployment {self.deployment.name!r} sent a stream event that is not an object",
-                    deployment=self.deployment.name,
-                )
-            if event == "error" or data.get("type") == "error":
-                raise error_from_stream_event(self.deployment.name, data)
-            for chunk in chunks.feed(event, data):
-                yield chunk
-            if chunks.finished:
-                return
+        # one generator frame from socket to chunk: the SSE reader is a plain coroutine per network read
+        async with self.client.open_sse(MESSAGES_PATH, body, self._headers(request)) as sse:
+            while (events := await sse.read()) is not None:
+                for event, raw in events:
+                    try:
+                        data = orjson.loads(raw)
+                    except orjson.JSONDecodeError:
+                        raise UpstreamMalformed(
+                            f"Upstream deployment {self.deployment.name!r} sent a stream event that is not JSON",
+                            deployment=self.deployment.name,
+                        ) from None
+                    if not isinstance(data, dict):
+                        raise UpstreamMalformed(
+                            f"Upstream deployment {self.deployment.name!r} sent a stream event that is not "
+                            "an object",
+                            deployment=self.deployment.name,
+                        )
+                    if event == "error" or data.get("type") == "error":
+                        raise error_from_stream_event(self.deployment.name, data)
+                    for chunk in chunks.feed(event, data):
+                        yield chunk
+                    if chunks.finished:
+                        return
         raise UpstreamConnectionError(
             f"Upstream deployment {self.deployment.name!r} ended its stream before message_stop",
             deployment=self.deployment.name,

@@ -9,6 +9,7 @@ the connect timeout applies, plus a safety net a little beyond the total.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import AsyncIterator
 from typing import Any
@@ -25,9 +26,9 @@ from interlock.errors import (
     UpstreamTimeout,
 )
 from interlock.providers.http_errors import error_from_response
-from interlock.providers.sse import iter_sse
+from interlock.providers.sse import SseReader
+from interlock.types import JSON
 
-JSON = dict[str, Any]
 _GRACE_S = 1.0  # the safety net fires only if the resilience layer's limits somehow did not
 
 
@@ -123,8 +124,10 @@ class UpstreamClient:
             )
         return data
 
-    async def post_sse(self, path: str, body: JSON, headers: dict[str, str]) -> AsyncIterator[tuple[str, str]]:
-        """POST and yield SSE ``(event, data)`` pairs."""
+    @contextlib.asynccontextmanager
+    async def open_sse(self, path: str, body: JSON, headers: dict[str, str]) -> AsyncIterator[SseReader]:
+        """POST and read the answer as server-sent events, within this block (which releases the
+        connection); transport failures while reading are mapped onto the error tree here too."""
         data = self._encode(body)
         session = self._session_now()
         t = self.timeouts
@@ -145,8 +148,7 @@ class UpstreamClient:
                     f"{resp.content_type or 'no content type'}, not text/event-stream",
                     deployment=self.deployment,
                 )
-            async for item in iter_sse(resp.content):
-                yield item
+            yield SseReader(resp.content)
         except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
             raise UpstreamTimeout(
                 f"Upstream deployment {self.deployment!r} timed out while streaming",

@@ -23,8 +23,8 @@ from interlock.config.deployments import LlamaCppDeployment
 from interlock.errors import InvalidRequest, Overloaded, UpstreamError
 from interlock.providers.base import ChatRequest
 from interlock.providers.registry import register
+from interlock.types import JSON
 
-JSON = dict[str, Any]
 log = logging.getLogger("interlock.providers.llamacpp")
 
 # Parameters llama.cpp's chat completion understands; the gateway has already refused the rest.

@@ -12,8 +12,7 @@ from interlock.errors import UpstreamConnectionError, UpstreamMalformed
 from interlock.providers.base import ChatRequest
 from interlock.providers.http_client import UpstreamClient
 from interlock.providers.registry import register
-
-JSON = dict[str, Any]
+from interlock.types import JSON
 
 
 @register("openai")
@@ -46,34 +45,34 @@ class OpenAICompatProvider:
         body: JSON = {**request.body, "model": self.upstream_model, "stream": True}
         if request.include_usage:
             body["stream_options"] = {"include_usage": True}
-        done = False
-        async for _event, data in self.client.post_sse("/chat/completions", body, self._headers(request)):
-            if data.strip() == "[DONE]":
-                done = True
-                break
-            try:
-                chunk = orjson.loads(data)
-            except orjson.JSONDecodeError:
-                raise UpstreamMalformed(
-                    f"Upstream deployment {self.deployment.name!r} sent a stream event that is not JSON",
-                    deployment=self.deployment.name,
-                ) from None
-            if isinstance(chunk, dict) and "error" in chunk:
-                err = chunk["error"]
-                msg = err.get("message") if isinstance(err, dict) else str(err)
-                raise UpstreamConnectionError(
-                    f"Upstream deployment {self.deployment.name!r} reported an error mid-stream: {msg}",
-                    deployment=self.deployment.name,
-                )
-            problem = chunk_problem(chunk)
-            if problem:
-                raise self._malformed(f"a stream chunk with {problem}")
-            yield chunk
-        if not done:
-            raise UpstreamConnectionError(
-                f"Upstream deployment {self.deployment.name!r} ended its stream before [DONE]",
-                deployment=self.deployment.name,
-            )
+        # one generator frame from socket to chunk: the SSE reader is a plain coroutine per network read
+        async with self.client.open_sse("/chat/completions", body, self._headers(request)) as sse:
+            while (events := await sse.read()) is not None:
+                for _event, data in events:
+                    if data.strip() == "[DONE]":
+                        return
+                    try:
+                        chunk = orjson.loads(data)
+                    except orjson.JSONDecodeError:
+                        raise UpstreamMalformed(
+                            f"Upstream deployment {self.deployment.name!r} sent a stream event that is not JSON",
+                            deployment=self.deployment.name,
+                        ) from None
+                    if isinstance(chunk, dict) and "error" in chunk:
+                        err = chunk["error"]
+                        msg = err.get("message") if isinstance(err, dict) else str(err)
+                        raise UpstreamConnectionError(
+                            f"Upstream deployment {self.deployment.name!r} reported an error mid-stream: {msg}",
+                            deployment=self.deployment.name,
+                        )
+                    problem = chunk_problem(chunk)
+                    if problem:
+                        raise self._malformed(f"a stream chunk with {problem}")
+                    yield chunk
+        raise UpstreamConnectionError(
+            f"Upstream deployment {self.deployment.name!r} ended its stream before [DONE]",
+            deployment=self.deployment.name,
+        )
 
     async def embed(self, body: JSON, request_id: str = "") -> JSON:
         headers = {"x-request-id": request_id} if request_id else {}
@@ -164,4 +163,10 @@ def chunk_problem(chunk: Any) -> str | None:
     """What is wrong with a ``chat.completion.chunk`` the gateway must read, or None."""
     if not isinstance(chunk, dict):
         return "a body that is not an object"
+    choices = chunk.get("choices")
+    if type(choices) is list and len(choices) == 1 and chunk.get("usage") is None:
+        # the common chunk, checked without building messages: one choice whose delta is text
+        delta = choices[0].get("delta") if type(choices[0]) is dict else None
+        if type(delta) is dict and "tool_calls" not in delta and type(delta.get("content", "")) in (str, type(None)):
+            return None
     return _choices_problem(chunk.get("choices") or [], "delta") or usage_problem(chunk.get("usage"))

@@ -7,14 +7,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from interlock.providers.base import Provider
+from interlock.providers.types import PROVIDER_TYPES
 
 _FACTORIES: dict[str, Callable[[Any], Provider]] = {}
-# Built-in provider modules, imported on first use so the embedded model's heavy imports stay lazy.
-_BUILTINS = {
-    "openai": "interlock.providers.openai_compat",
-    "anthropic": "interlock.providers.anthropic",
-    "llamacpp": "interlock.providers.llamacpp",
-}
 
 T = TypeVar("T")
 
@@ -29,8 +24,8 @@ def register(type_name: str) -> Callable[[T], T]:
 
 def build_provider(deployment: Any) -> Provider:
     type_name = deployment.type
-    if type_name not in _FACTORIES and type_name in _BUILTINS:
-        importlib.import_module(_BUILTINS[type_name])
+    if type_name not in _FACTORIES and type_name in PROVIDER_TYPES:
+        importlib.import_module(PROVIDER_TYPES[type_name].module)  # built-ins load on first use
     factory = _FACTORIES.get(type_name)
     if factory is None:
         raise KeyError(f"no provider registered for deployment type {type_name!r}")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import aiohttp
 
 
@@ -33,22 +31,38 @@ class _EventParser:
         return None
 
 
-async def iter_sse(content: aiohttp.StreamReader) -> AsyncIterator[tuple[str, str]]:
-    """Yield ``(event, data)`` pairs; multi-line data is joined with newlines per the SSE spec.
+class SseReader:
+    """The server-sent events of one response body, a network read at a time.
 
-    Reads whatever bytes have arrived and splits them into lines here (one read per network
-    chunk rather than one per line).
+    ``read()`` returns the ``(event, data)`` pairs that the next block of bytes completes (maybe
+    none), and None once the body has ended; multi-line data is joined with newlines per the SSE
+    spec. A plain coroutine per network read, not an async generator: a provider's stream loops over
+    it in its own frame, so a chunk passes through no parsing generator of ours.
     """
-    parser = _EventParser()
-    pending = b""
-    async for block in content.iter_any():
-        lines = (pending + block if pending else block).split(b"\n")
-        pending = lines.pop()
+
+    __slots__ = ("_content", "_parser", "_pending", "_ended")
+
+    def __init__(self, content: aiohttp.StreamReader) -> None:
+        self._content = content
+        self._parser = _EventParser()
+        self._pending = b""
+        self._ended = False
+
+    async def read(self) -> list[tuple[str, str]] | None:
+        if self._ended:
+            return None
+        block = await self._content.readany()
+        parser = self._parser
+        if not block:
+            self._ended = True
+            if self._pending:
+                parser.line(self._pending)
+            return [(parser.event or "message", "\n".join(parser.data))] if parser.data else None
+        lines = (self._pending + block if self._pending else block).split(b"\n")
+        self._pending = lines.pop()
+        events = []
         for raw in lines:
             done = parser.line(raw)
             if done is not None:
-                yield done
-    if pending:
-        parser.line(pending)
-    if parser.data:
-        yield parser.event or "message", "\n".join(parser.data)
+                events.append(done)
+        return events

@@ -1,20 +1,17 @@
 """Resilience: timeouts, retries, circuit breakers, health, balancing, hedging and fallback.
 
-Each piece wraps a ``Provider`` and is one itself; ``DeploymentRegistry`` composes them per
-deployment and builds a per-request ``FallbackChain``. See docs/resilience.md.
+``GuardedProvider`` puts one deployment's provider behind its breaker, limits and health record;
+``DeploymentRegistry`` keeps one per deployment and builds a per-request ``FallbackChain``.
+See docs/resilience.md.
 """
 
+from interlock.errors import AllCandidatesFailed, CircuitOpen, NoEligibleDeployment, StreamInterrupted
 from interlock.resilience.attempts import Attempt, AttemptReport
 from interlock.resilience.breaker import BreakerSettings, BreakerState, CircuitBreaker
 from interlock.resilience.clock import Clock, ManualClock, MonotonicClock
-from interlock.resilience.failures import (
-    AllCandidatesFailed,
-    CircuitOpen,
-    NoEligibleDeployment,
-    Outcome,
-    StreamInterrupted,
-)
+from interlock.resilience.failures import Outcome
 from interlock.resilience.fallback import ChainPolicy, FallbackChain
+from interlock.resilience.guard import GuardedProvider
 from interlock.resilience.health import DeploymentHealth, HealthSnapshot, MetricSample
 from interlock.resilience.hedging import HedgeSettings
 from interlock.resilience.registry import DeploymentRegistry, DeploymentStatus, ResilienceSettings
@@ -35,6 +32,7 @@ __all__ = [
     "DeploymentRegistry",
     "DeploymentStatus",
     "FallbackChain",
+    "GuardedProvider",
     "HealthSnapshot",
     "HedgeSettings",
     "ManualClock",

@@ -12,23 +12,18 @@ half its streams. Open: nothing is sent until
 success closes it, a failure reopens it.
 
 Every ``allow()`` that returns True must be followed by exactly one of ``record_success``,
-``record_failure`` or ``release`` (no verdict); ``BreakerProvider`` does that for you.
+``record_failure`` or ``release`` (no verdict); ``resilience.guard.GuardedProvider`` does that for you.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from interlock.errors import Overloaded
-from interlock.providers.base import JSON, ChatRequest, Provider, embed_on
+from interlock.errors import CircuitOpen
 from interlock.resilience.clock import Clock
-from interlock.resilience.failures import CircuitOpen, blames_deployment
-from interlock.resilience.streams import closing
 from interlock.resilience.window import WindowCounter
-
 
 # A run of failures this unlikely under the recent error rate says something changed.
 UNLIKELY_RUN = 1e-4
@@ -150,58 +145,3 @@ class CircuitBreaker:
         self.reason = reason
         self.transitions.append((self._clock.now(), state, reason))
         del self.transitions[:-20]
-
-
-class BreakerProvider:
-    """Wraps a provider: refuses with ``CircuitOpen`` while open, and reports every verdict.
-
-    A stream is judged when it ends: a clean end is a success, a break is a failure.
-    """
-
-    def __init__(self, inner: Provider, breaker: CircuitBreaker) -> None:
-        self.inner = inner
-        self.breaker = breaker
-
-    def _judge(self, exc: Exception, kind: str) -> None:
-        # A full local queue sheds load; it says the deployment is busy, not broken.
-        if not blames_deployment(exc) or isinstance(exc, Overloaded):
-            self.breaker.release()
-        else:
-            self.breaker.record_failure(kind)
-
-    async def complete(self, request: ChatRequest) -> JSON:
-        self.breaker.check()
-        return await self._judged(self.inner.complete(request), "complete")
-
-    async def embed(self, body: JSON, request_id: str = "") -> JSON:
-        self.breaker.check()
-        return await self._judged(embed_on(self.inner, body, request_id), "embed")
-
-    async def _judged(self, call: Awaitable[JSON], kind: str) -> JSON:
-        try:
-            result = await call
-        except Exception as exc:
-            self._judge(exc, kind)
-            raise
-        except BaseException:
-            self.breaker.release()
-            raise
-        self.breaker.record_success(kind)
-        return result
-
-    async def stream(self, request: ChatRequest) -> AsyncIterator[JSON]:
-        self.breaker.check()
-        try:
-            async with closing(self.inner.stream(request)) as chunks:
-                async for chunk in chunks:
-                    yield chunk
-        except Exception as exc:
-            self._judge(exc, "stream")
-            raise
-        except BaseException:
-            self.breaker.release()
-            raise
-        self.breaker.record_success("stream")
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()

@@ -6,6 +6,9 @@ reads time through a ``Clock`` so tests can drive it deterministically.
 Deadlines are a ``timeout()`` context manager that cancels the *current* task, like
 ``asyncio.timeout``: an upstream stream is therefore always advanced from one task, and the
 context managers inside a provider (sessions, cancel scopes) enter and exit in the same task.
+``Deadline.reschedule_in`` moves a deadline that is in force (``None`` disarms it), so a stream's
+limits take one deadline for its whole life rather than one per chunk; it binds the deadline to
+the task running at that moment, so a stream may be read by another task after its first chunk.
 """
 
 from __future__ import annotations
@@ -32,6 +35,10 @@ class Deadline(Protocol):
 
     def expired(self) -> bool: ...
 
+    def reschedule_in(self, seconds: float | None) -> None:
+        """Fire ``seconds`` from now, in the task running now (None: disarmed until rescheduled)."""
+        ...
+
 
 @runtime_checkable
 class Clock(Protocol):
@@ -56,7 +63,78 @@ class MonotonicClock:
         await asyncio.sleep(max(0.0, seconds))
 
     def timeout(self, seconds: float | None) -> Deadline:
-        return asyncio.timeout(None if seconds is None else max(0.0, seconds))
+        return _LoopDeadline(seconds)
+
+
+class _LoopDeadline:
+    """``asyncio.timeout`` on the event loop's timers, plus ``reschedule_in``.
+
+    Moving the deadline is a check, not a new timer: the timer stays where it is while the deadline
+    moves later (a stream's next stall limit), and when it fires early it re-arms for the deadline
+    then in force. A stream whose chunks keep coming re-arms about once per limit, not per chunk.
+    """
+
+    __slots__ = ("_seconds", "_loop", "_task", "_cancelling", "_handle", "_due", "_expired")
+
+    def __init__(self, seconds: float | None) -> None:
+        self._seconds = seconds
+        self._task: asyncio.Task[object] | None = None
+        self._cancelling = 0
+        self._handle: asyncio.TimerHandle | None = None
+        self._due: float | None = None  # loop time; None: disarmed
+        self._expired = False
+
+    def expired(self) -> bool:
+        return self._expired
+
+    async def __aenter__(self) -> _LoopDeadline:
+        self._loop = asyncio.get_running_loop()
+        self.reschedule_in(self._seconds)
+        return self
+
+    def reschedule_in(self, seconds: float | None) -> None:
+        if seconds is None or self._expired:
+            self._due = None  # a timer still pending finds nothing due and lapses
+            return
+        loop = self._loop
+        task = asyncio.current_task(loop)
+        if task is not self._task:
+            assert task is not None, "a deadline needs a running task"
+            self._task, self._cancelling = task, task.cancelling()
+        due = self._due = loop.time() + seconds
+        handle = self._handle
+        if handle is None or handle.when() > due:
+            if handle is not None:
+                handle.cancel()
+            self._handle = loop.call_at(due, self._check)
+
+    def _check(self) -> None:
+        self._handle = None
+        due = self._due
+        if due is None:
+            return
+        if due > self._loop.time() + _RESOLUTION:  # the deadline moved on since this timer was set
+            self._handle = self._loop.call_at(due, self._check)
+            return
+        self._expired = True
+        if self._task is not None:
+            self._task.cancel()
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> bool | None:
+        self._due = None
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+        # as asyncio.timeout does: take back our cancel; only it (not an outer one) becomes TimeoutError
+        if self._expired and self._task is not None:
+            if self._task.uncancel() <= self._cancelling and et is asyncio.CancelledError:
+                raise TimeoutError from e
+        return None
+
+
+_RESOLUTION = 1e-3  # the loop may run a timer up to its clock resolution early; that is on time
 
 
 class ManualClock:
@@ -145,10 +223,21 @@ class _ManualDeadline(AbstractAsyncContextManager["_ManualDeadline"]):
     async def __aenter__(self) -> _ManualDeadline:
         self._task = asyncio.current_task()
         self._cancelling = self._task.cancelling() if self._task is not None else 0
-        if self._seconds is not None:
-            self._timer = _Timer(self._fire)
-            self._clock._schedule(self._clock.now() + max(0.0, self._seconds), self._timer)
+        self.reschedule_in(self._seconds)
         return self
+
+    def reschedule_in(self, seconds: float | None) -> None:
+        if self._timer is not None:
+            self._timer.cancelled = True
+            self._timer = None
+        if seconds is None or self._expired:
+            return
+        task = asyncio.current_task()
+        if task is not self._task:
+            self._task = task
+            self._cancelling = task.cancelling() if task is not None else 0
+        self._timer = _Timer(self._fire)
+        self._clock._schedule(self._clock.now() + max(0.0, seconds), self._timer)
 
     async def __aexit__(
         self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None

@@ -1,14 +1,7 @@
-"""What a failure means to the resilience layer: its extra errors and one classification.
+"""What a failure means to the resilience layer: one classification of every error.
 
-The errors below extend the project's one error tree (``interlock.errors``):
-
-    InvalidRequest
-    └── UpstreamRejected     4xx an upstream refused the request itself (its status, its message)
-    UpstreamError
-    ├── CircuitOpen          503 the deployment's breaker is open; another deployment may serve
-    ├── StreamInterrupted    502 the upstream broke after chunks reached the caller (not retryable)
-    ├── NoEligibleDeployment 503 the filter (compliance) or the plan left no deployment to try
-    └── AllCandidatesFailed  (status of the most relevant failure) every candidate failed
+The chain's own errors (``UpstreamRejected``, ``CircuitOpen``, ``StreamInterrupted``,
+``NoEligibleDeployment``, ``AllCandidatesFailed``) live in the one error tree, ``interlock.errors``.
 
 ``is_client_error`` is the single place that decides whether a failure is the request's own
 fault (passed on as is: no retry, no fallback, not held against the deployment).
@@ -17,17 +10,19 @@ fault (passed on as is: no retry, no fallback, not held against the deployment).
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
 
 from interlock.errors import (
+    AllCandidatesFailed,
+    CircuitOpen,
     InterlockError,
     InvalidRequest,
     Overloaded,
     RateLimited,
+    StreamInterrupted,
     UnsupportedParameter,
-    UpstreamError,
     UpstreamHTTPError,
     UpstreamKeyMissing,
+    UpstreamRejected,
     UpstreamTimeout,
 )
 
@@ -46,79 +41,10 @@ class Outcome(StrEnum):
     CANCELLED = "cancelled"
 
 
-class UpstreamRejected(InvalidRequest):
-    """An upstream answered 4xx about the request itself: the client's to fix, so it gets that 4xx
-    (an SDK retries a 5xx, which would only send the same bad request again)."""
-
-    def __init__(self, error: UpstreamHTTPError) -> None:
-        body = error.body if isinstance(error.body, dict) else {}
-        detail = body.get("error") if isinstance(body.get("error"), dict) else {}
-        code = detail.get("code") if isinstance(detail.get("code"), str) else None
-        param = _str_or_none(detail.get("param"))
-        super().__init__(error.message, code=code or "upstream_rejected_request", param=param)
-        self.status = error.upstream_status  # type: ignore[misc]
-        self.deployment = error.deployment
-        self.upstream_status = error.upstream_status
-        self.body = error.body
-
-
-def _str_or_none(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
 def as_client_error(exc: BaseException) -> BaseException:
     """What the caller receives for a client error: an upstream's refusal keeps its 4xx status."""
     return UpstreamRejected(exc) if isinstance(exc, UpstreamHTTPError) else exc
 
-
-class CircuitOpen(UpstreamError):
-    status = 503
-    error_type = "overloaded_error"
-    default_code = "circuit_open"
-
-
-class StreamInterrupted(UpstreamError):
-    """The upstream broke mid-stream; ``chunks_delivered`` chunks had already reached the caller."""
-
-    default_code = "upstream_stream_interrupted"
-
-    def __init__(self, message: str, *, deployment: str, chunks_delivered: int, **kw: Any) -> None:
-        super().__init__(message, deployment=deployment, retryable=False, **kw)
-        self.chunks_delivered = chunks_delivered
-
-
-class NoEligibleDeployment(UpstreamError):
-    status = 503
-    default_code = "no_eligible_deployment"
-
-    def __init__(self, message: str, **kw: Any) -> None:
-        super().__init__(message, retryable=False, **kw)
-
-
-class AllCandidatesFailed(UpstreamError):
-    """Every candidate failed. Status, code and Retry-After are the most relevant failure's
-    (429 when that failure is a rate limit);
-    ``failures`` holds every one as ``(deployment, exception)`` and ``group`` as an ExceptionGroup."""
-
-    def __init__(
-        self, message: str, failures: list[tuple[str, BaseException]], primary: BaseException
-    ) -> None:
-        retry_after = primary.retry_after if isinstance(primary, InterlockError) else None
-        code = primary.code if isinstance(primary, InterlockError) else None
-        param = primary.param if isinstance(primary, InterlockError) else None
-        super().__init__(message, retryable=True, code=code, retry_after=retry_after, param=param)
-        self.failures = failures
-        self.primary = primary
-        if outcome_of(primary) is Outcome.RATE_LIMITED:
-            # every way out is rate limited: tell the client to back off, with Retry-After
-            self.status, self.error_type = RateLimited.status, RateLimited.error_type  # type: ignore[misc]
-        elif isinstance(primary, InterlockError):
-            self.status, self.error_type = primary.status, primary.error_type  # type: ignore[misc]
-
-    @property
-    def group(self) -> ExceptionGroup[Exception]:
-        excs = [e for _, e in self.failures if isinstance(e, Exception)]
-        return ExceptionGroup("every candidate deployment failed", excs)
 
 
 def is_client_error(exc: BaseException) -> bool:

@@ -22,21 +22,18 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from interlock.errors import UpstreamMalformed, UpstreamTimeout
+from interlock.errors import (
+    AllCandidatesFailed,
+    NoEligibleDeployment,
+    StreamInterrupted,
+    UpstreamMalformed,
+    UpstreamTimeout,
+)
 from interlock.providers.base import JSON, ChatRequest, Provider, embed_on
 from interlock.resilience.attempts import Attempt, AttemptReport
 from interlock.resilience.budget import RatioBudget
 from interlock.resilience.clock import Clock
-from interlock.resilience.failures import (
-    AllCandidatesFailed,
-    NoEligibleDeployment,
-    Outcome,
-    StreamInterrupted,
-    as_client_error,
-    error_code,
-    is_client_error,
-    relevance,
-)
+from interlock.resilience.failures import Outcome, as_client_error, error_code, is_client_error, relevance
 from interlock.resilience.health import DeploymentHealth
 from interlock.resilience.hedging import HedgeSettings, Leg, RaceResult, race_first
 from interlock.resilience.retry import RetryPolicy
@@ -72,7 +69,6 @@ class FallbackChain:
         policy: ChainPolicy,
         *,
         allow: CandidateFilter | None = None,
-        hedge: bool | None = None,
         tier_of: Mapping[str, int] | None = None,
     ) -> None:
         """``tier_of`` groups replicas of one model (same number): after a failure the chain tries
@@ -81,7 +77,7 @@ class FallbackChain:
         self._tier_of = dict(tier_of or {})
         self._policy = policy
         self._current: tuple[str, float, int] | None = None  # the attempt under way: name, start, try
-        self._hedging = (policy.hedge.enabled if hedge is None else hedge) and policy.hedge_budget is not None
+        self._hedging = policy.hedge.enabled and policy.hedge_budget is not None
         self._candidates: list[tuple[str, Provider]] = []
         for name, provider in candidates:
             if allow is not None and not allow(name):
@@ -112,6 +108,8 @@ class FallbackChain:
         return result
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[JSON]:
+        """The first candidate's stream to produce a chunk, delivered in this one loop: after the first
+        chunk a break raises ``StreamInterrupted`` (so does an end without any ``finish_reason``)."""
         rests: dict[int, AsyncIterator[JSON]] = {}
         closers: list[Callable[[], Awaitable[None]]] = []
 
@@ -129,31 +127,27 @@ class FallbackChain:
 
         try:
             winner, first = await self._serve(open_leg, streaming=True)
-            async for chunk in self._deliver(self._candidates[winner][0], first, rests[winner]):
-                yield chunk
+            name, report = self._candidates[winner][0], self.report
+            finished = _has_finish_reason(first)
+            report.chunks_delivered = 1
+            yield first
+            rest = rests[winner]
+            try:
+                async for chunk in rest:
+                    if not finished:
+                        finished = _has_finish_reason(chunk)
+                    report.chunks_delivered += 1
+                    yield chunk
+            except Exception as exc:
+                raise self._interrupted(name, f"broke off its stream ({error_code(exc)})") from exc
+            if self._policy.require_finish_reason and not finished:
+                raise self._interrupted(name, "ended its stream without a finish_reason")
         finally:
             for close in closers:
                 await close()
 
     async def aclose(self) -> None:
         """The chain does not own its providers; the registry closes them."""
-
-    async def _deliver(self, name: str, first: JSON, rest: AsyncIterator[JSON]) -> AsyncIterator[JSON]:
-        finished = _has_finish_reason(first)
-        self.report.chunks_delivered = 1
-        yield first
-        while True:
-            try:
-                chunk = await anext(rest)
-            except StopAsyncIteration:
-                break
-            except Exception as exc:
-                raise self._interrupted(name, f"broke off its stream ({error_code(exc)})") from exc
-            finished = finished or _has_finish_reason(chunk)
-            self.report.chunks_delivered += 1
-            yield chunk
-        if self._policy.require_finish_reason and not finished:
-            raise self._interrupted(name, "ended its stream without a finish_reason")
 
     def _interrupted(self, name: str, what: str) -> StreamInterrupted:
         delivered = self.report.chunks_delivered
@@ -336,7 +330,10 @@ def _p95(health: DeploymentHealth | None, min_samples: int, streaming: bool) -> 
 
 
 def _has_finish_reason(chunk: JSON) -> bool:
-    return any(choice.get("finish_reason") for choice in chunk.get("choices") or ())
+    for choice in chunk.get("choices") or ():
+        if choice.get("finish_reason"):
+            return True
+    return False
 
 
 async def _noop() -> None:

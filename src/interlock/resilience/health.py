@@ -1,7 +1,7 @@
 """Per-deployment health: requests in flight (and how long the oldest has waited), latency (EWMA and
 rolling p50/p95), error rate per kind of call.
 
-``DeploymentHealth`` is fed by ``MeasuredProvider`` (a wrapper around any provider) and read by
+``DeploymentHealth`` is fed by ``resilience.guard.GuardedProvider`` and read by
 the balancer, hedging, the admin endpoint (``snapshot()``) and ``/metrics`` (``metric_samples``).
 Failures the request caused (``blames_deployment``) count as requests but not as errors.
 """
@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import AsyncIterator, Awaitable, Iterable
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from interlock.providers.base import JSON, ChatRequest, Provider, embed_on
 from interlock.resilience.clock import Clock
 from interlock.resilience.failures import blames_deployment
 from interlock.resilience.window import Ewma, SampleWindow, WindowCounter
@@ -193,53 +192,3 @@ def metric_samples(snapshots: Iterable[HealthSnapshot]) -> list[MetricSample]:
             if value is not None:
                 out.append(MetricSample(metric, help_text, {"deployment": snap.deployment}, float(value)))
     return out
-
-
-class MeasuredProvider:
-    """Wraps a provider and feeds its deployment's ``DeploymentHealth``."""
-
-    def __init__(self, inner: Provider, health: DeploymentHealth, clock: Clock) -> None:
-        self.inner = inner
-        self.health = health
-        self._clock = clock
-
-    async def complete(self, request: ChatRequest) -> JSON:
-        return await self._measured(self.inner.complete(request), "complete")
-
-    async def embed(self, body: JSON, request_id: str = "") -> JSON:
-        return await self._measured(embed_on(self.inner, body, request_id), "embed")
-
-    async def _measured(self, call: Awaitable[JSON], kind: str) -> JSON:
-        start = self._clock.now()
-        token = self.health.started()
-        try:
-            result = await call
-        except Exception as exc:
-            self.health.failed(exc, token, kind)
-            raise
-        except BaseException:
-            self.health.abandoned(token)
-            raise
-        self.health.succeeded(self._clock.now() - start, token, kind)
-        return result
-
-    async def stream(self, request: ChatRequest) -> AsyncIterator[JSON]:
-        start = self._clock.now()
-        token = self.health.started()
-        first = True
-        try:
-            async for chunk in self.inner.stream(request):
-                if first:
-                    self.health.first_token(self._clock.now() - start)
-                    first = False
-                yield chunk
-        except Exception as exc:
-            self.health.failed(exc, token, "stream")
-            raise
-        except BaseException:  # GeneratorExit (caller stopped reading) or cancellation
-            self.health.abandoned(token)
-            raise
-        self.health.succeeded(self._clock.now() - start, token, "stream")
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()

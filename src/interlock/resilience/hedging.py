@@ -5,26 +5,24 @@ p95 time to first token, or a configured delay) and the hedge budget allows, the
 Whichever produces a first chunk (or a whole completion) first wins; the other is cancelled.
 A failure of one leg does not end the race while the other is still running.
 
-``race_first`` is the mechanism (used by the fallback chain); ``HedgedProvider`` wraps two
-providers with it for use on its own. Hedges are capped by a ``RatioBudget`` (default 5%).
+``race_first`` is the mechanism, used by the fallback chain (``FallbackChain._race``). Hedges are
+capped by a ``RatioBudget`` (default 5%).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from interlock.errors import UpstreamMalformed
-from interlock.providers.base import JSON, ChatRequest, Provider
 from interlock.resilience.budget import BudgetSettings, RatioBudget
 from interlock.resilience.clock import Clock
 from interlock.resilience.health import DeploymentHealth
-from interlock.resilience.streams import StreamPump, cancel_task
 
 T = TypeVar("T")
 
@@ -89,12 +87,6 @@ class RaceResult(Generic[T]):
     def hedged(self) -> bool:
         return len(self.legs) > 1
 
-    def outcome(self) -> T:
-        """The winner's value, or the latest leg failure raised."""
-        if self.winner is None:
-            raise next(r.error for r in reversed(self.legs) if r.error is not None)
-        return self.value  # type: ignore[return-value]
-
 
 async def race_first(
     start_primary: Callable[[], Leg[T]],
@@ -152,76 +144,3 @@ async def race_first(
             if index != result.winner:
                 with contextlib.suppress(Exception):
                     await leg.cancel()
-
-
-def completion_leg(provider: Provider, request: ChatRequest) -> Leg[JSON]:
-    task = asyncio.ensure_future(provider.complete(request))
-    return Leg(task, lambda: cancel_task(task))
-
-
-def stream_leg(provider: Provider, request: ChatRequest) -> tuple[Leg[JSON], StreamPump]:
-    pump = StreamPump(provider.stream(request))
-    return Leg(pump.next(), pump.cancel), pump
-
-
-class HedgedProvider:
-    """Two providers as one: ``secondary`` hedges ``primary`` when its first result is late."""
-
-    def __init__(
-        self,
-        primary: Provider,
-        secondary: Provider,
-        settings: HedgeSettings,
-        clock: Clock,
-        *,
-        budget: RatioBudget | None = None,
-        primary_health: DeploymentHealth | None = None,
-    ) -> None:
-        self.primary, self.secondary = primary, secondary
-        self.settings = settings
-        self.budget = budget or settings.budget(clock)
-        self._clock = clock
-        self._health = primary_health
-        self.last_race: RaceResult[JSON] | None = None
-
-    async def complete(self, request: ChatRequest) -> JSON:
-        self.budget.record_request()
-        race = await race_first(
-            lambda: completion_leg(self.primary, request),
-            lambda: completion_leg(self.secondary, request),
-            self.settings.delay_for(self._health, streaming=False),
-            self._clock,
-            self.budget.try_spend,
-        )
-        self.last_race = race
-        return race.outcome()
-
-    async def stream(self, request: ChatRequest) -> AsyncIterator[JSON]:
-        self.budget.record_request()
-        pumps: list[StreamPump] = []
-
-        def start(provider: Provider) -> Leg[JSON]:
-            leg, pump = stream_leg(provider, request)
-            pumps.append(pump)
-            return leg
-
-        race = await race_first(
-            lambda: start(self.primary),
-            lambda: start(self.secondary),
-            self.settings.delay_for(self._health, streaming=True),
-            self._clock,
-            self.budget.try_spend,
-        )
-        self.last_race = race
-        first = race.outcome()
-        winner = pumps[race.winner or 0]
-        try:
-            yield first
-            async for chunk in winner:
-                yield chunk
-        finally:
-            await winner.cancel()
-
-    async def aclose(self) -> None:
-        await self.primary.aclose()
-        await self.secondary.aclose()

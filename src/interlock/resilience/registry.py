@@ -4,10 +4,9 @@
 each provider once at startup (``add``) and builds a ``FallbackChain`` per request (``chain``)
 from ranked candidates, balancing replicas and spilling over past a latency target on the way.
 
-Each deployment's provider is wrapped, outermost first, as
-``BreakerProvider(MeasuredProvider(FinishReasonRequired(TimeoutProvider(provider))))``: timeouts
-and streams cut without a ``finish_reason`` count as failures in health and breaker; an open
-breaker is refused before health sees anything.
+Each deployment's provider is wrapped once, in a ``GuardedProvider`` (``resilience.guard``): an open
+breaker is refused before health sees anything; timeouts and streams cut without a ``finish_reason``
+count as failures in health and breaker, recorded once per call.
 """
 
 from __future__ import annotations
@@ -21,22 +20,21 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from interlock.providers.base import Provider
 from interlock.resilience.balancer import BalancerSettings, ReplicaBalancer, spill_over
-from interlock.resilience.breaker import BreakerProvider, BreakerSettings, BreakerState, CircuitBreaker
+from interlock.resilience.breaker import BreakerSettings, BreakerState, CircuitBreaker
 from interlock.resilience.budget import BudgetSettings, RatioBudget
 from interlock.resilience.clock import Clock, MonotonicClock
 from interlock.resilience.fallback import CandidateFilter, ChainPolicy, FallbackChain
+from interlock.resilience.guard import GuardedProvider
 from interlock.resilience.health import (
     DeploymentHealth,
     HealthSettings,
     HealthSnapshot,
-    MeasuredProvider,
     MetricSample,
     metric_samples,
 )
 from interlock.resilience.hedging import HedgeSettings
 from interlock.resilience.retry import RetryPolicy, RetrySettings
-from interlock.resilience.streams import FinishReasonRequired
-from interlock.resilience.timeouts import TimeoutProvider, TimeoutSettings
+from interlock.resilience.timeouts import TimeoutSettings
 
 
 class ResilienceSettings(BaseModel):
@@ -77,7 +75,7 @@ class DeploymentStatus:
 @dataclass(slots=True)
 class _Entry:
     raw: Provider
-    guarded: Provider
+    guarded: GuardedProvider
     health: DeploymentHealth
     breaker: CircuitBreaker
     retry: RetryPolicy
@@ -130,16 +128,20 @@ class DeploymentRegistry:
         health = DeploymentHealth(name, self.clock, s.health)
         circuit = CircuitBreaker(name, self.clock, breaker or s.breaker)
         policy = RetryPolicy(retry or s.retry, budget=RatioBudget(self.clock, s.retry_budget), rng=self._rng)
-        entry = _Entry(provider, provider, health, circuit, policy, max(1, concurrency))
-        self._entries[name] = self._guard(name, entry, timeouts or s.timeouts)
-        return self._entries[name].guarded
+        guarded = self._guard(name, provider, health, circuit, timeouts or s.timeouts)
+        self._entries[name] = _Entry(provider, guarded, health, circuit, policy, max(1, concurrency))
+        return guarded
 
-    def _guard(self, name: str, entry: _Entry, timeouts: TimeoutSettings) -> _Entry:
-        inner: Provider = TimeoutProvider(entry.raw, timeouts, self.clock, name)
-        if self.settings.require_finish_reason:
-            inner = FinishReasonRequired(inner, name)
-        entry.guarded = BreakerProvider(MeasuredProvider(inner, entry.health, self.clock), entry.breaker)
-        return entry
+    def _guard(
+        self,
+        name: str,
+        raw: Provider,
+        health: DeploymentHealth,
+        breaker: CircuitBreaker,
+        timeouts: TimeoutSettings,
+    ) -> GuardedProvider:
+        return GuardedProvider(raw, name, health=health, breaker=breaker, timeouts=timeouts, clock=self.clock,
+                               require_finish_reason=self.settings.require_finish_reason)
 
     def adopt(self, other: DeploymentRegistry, name: str, *, timeouts: TimeoutSettings | None = None) -> None:
         """Take over ``name`` from ``other`` (a config reload): same provider, health, breaker and budget.
@@ -150,7 +152,8 @@ class DeploymentRegistry:
             raise ValueError(f"deployment {name!r} is already registered")
         entry = other._entry(name)
         if timeouts is not None:
-            entry = self._guard(name, replace(entry), timeouts)
+            guarded = self._guard(name, entry.raw, entry.health, entry.breaker, timeouts)
+            entry = replace(entry, guarded=guarded)
         self._entries[name] = entry
         other._given_away.add(name)
 
@@ -199,28 +202,25 @@ class DeploymentRegistry:
         *,
         allow: CandidateFilter | None = None,
         latency_target_s: float | None = None,
-        hedge: bool | None = None,
         timeouts: TimeoutSettings | None = None,
         wrap: Callable[[str, Provider], Provider] | None = None,
     ) -> FallbackChain:
         """A per-request chain over ``tiers`` (see ``plan``).
 
-        ``allow`` rejects deployments (compliance); ``hedge`` overrides the configured switch;
-        ``timeouts`` are route limits laid over the deployments' (a route limit firing is not
-        held against the deployment's health or breaker); ``wrap`` adapts a deployment's provider for
-        this request only (compliance redaction).
+        ``allow`` rejects deployments (compliance); ``timeouts`` are route limits laid over the
+        deployments' in the same guard (a route limit firing is not held against the deployment's
+        health or breaker); ``wrap`` adapts a deployment's provider for this request only (compliance
+        redaction).
         """
         tier_of = {name: i for i, tier in enumerate(tiers)
                    for name in ([tier] if isinstance(tier, str) else tier)}
         candidates: list[tuple[str, Provider]] = []
         for name in self.plan(tiers, latency_target_s=latency_target_s):
-            provider = self._entry(name).guarded
-            if timeouts is not None:
-                provider = TimeoutProvider(provider, timeouts, self.clock, name)
+            provider: Provider = self._entry(name).guarded.for_route(timeouts)
             if wrap is not None:
                 provider = wrap(name, provider)
             candidates.append((name, provider))
-        return FallbackChain(candidates, self.policy, allow=allow, hedge=hedge, tier_of=tier_of)
+        return FallbackChain(candidates, self.policy, allow=allow, tier_of=tier_of)
 
     def snapshot(self) -> list[DeploymentStatus]:
         out = []
@@ -256,7 +256,7 @@ class DeploymentRegistry:
         """Close the providers, except those a newer registry adopted (it closes them)."""
         for name, entry in self._entries.items():
             if name not in self._given_away:
-                await entry.raw.aclose()
+                await entry.guarded.aclose()  # the guard owns its provider
 
     def _entry(self, name: str) -> _Entry:
         try:

@@ -1,7 +1,6 @@
 """Retries on the same deployment: retryable failures only, jittered backoff, a retry budget.
 
-``RetryPolicy.delay_before_retry`` is the one decision (used by ``RetryingProvider`` and by the
-fallback chain): it returns how long to wait before the next attempt, or None to stop. It
+``RetryPolicy.delay_before_retry`` is the one decision (used by the fallback chain): it returns how long to wait before the next attempt, or None to stop. It
 never retries a client error, an open circuit, a timeout (a deployment that just hung would
 most likely hang again: the next deployment is the better bet), a Retry-After longer than
 ``max_retry_after_s`` (better served by the next deployment) or beyond the budget.
@@ -10,16 +9,12 @@ most likely hang again: the next deployment is the better bet), a Retry-After lo
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from interlock.errors import UpstreamTimeout
-from interlock.providers.base import JSON, ChatRequest, Provider
 from interlock.resilience.budget import RatioBudget
-from interlock.resilience.clock import Clock
 from interlock.resilience.failures import is_retryable
-from interlock.resilience.streams import closing
 
 
 class RetrySettings(BaseModel):
@@ -60,51 +55,3 @@ class RetryPolicy:
             return None
         delay = self.backoff(attempt)
         return max(delay, retry_after) if retry_after is not None else delay
-
-
-class RetryingProvider:
-    """Wraps a provider with ``policy``. Streams are retried only before their first chunk."""
-
-    def __init__(self, inner: Provider, policy: RetryPolicy, clock: Clock) -> None:
-        self.inner = inner
-        self.policy = policy
-        self._clock = clock
-        self.attempts = 0
-
-    async def complete(self, request: ChatRequest) -> JSON:
-        if self.policy.budget is not None:
-            self.policy.budget.record_request()
-        attempt = 0
-        while True:
-            attempt += 1
-            self.attempts += 1
-            try:
-                return await self.inner.complete(request)
-            except Exception as exc:
-                delay = self.policy.delay_before_retry(exc, attempt)
-                if delay is None:
-                    raise
-            await self._clock.sleep(delay)
-
-    async def stream(self, request: ChatRequest) -> AsyncIterator[JSON]:
-        if self.policy.budget is not None:
-            self.policy.budget.record_request()
-        attempt = 0
-        while True:
-            attempt += 1
-            self.attempts += 1
-            async with closing(self.inner.stream(request)) as chunks:
-                try:
-                    first = await anext(chunks)
-                except StopAsyncIteration:
-                    return
-                except Exception as exc:
-                    delay = self.policy.delay_before_retry(exc, attempt)
-                    if delay is None:
-                        raise
-                else:
-                    yield first
-                    async for chunk in chunks:
-                        yield chunk
-                    return
-            await self._clock.sleep(delay)

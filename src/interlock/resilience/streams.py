@@ -2,8 +2,7 @@
 
 A ``StreamPump`` runs a whole upstream stream inside one task of its own and hands chunks
 over a small queue, so two streams can race (hedging) while each is still advanced, and
-closed, from a single task. ``FinishReasonRequired`` turns a stream that ends without any
-``finish_reason`` into a failure of its deployment (health and breaker see it, not only the caller).
+closed, from a single task.
 """
 
 from __future__ import annotations
@@ -13,41 +12,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-from interlock.errors import UpstreamMalformed
-
-JSON = dict[str, Any]
-
-
-class FinishReasonRequired:
-    """Wraps a provider: a stream that ends cleanly but never said why it ended is a cut answer."""
-
-    def __init__(self, inner: Any, deployment: str = "") -> None:
-        self.inner = inner
-        self._deployment = deployment
-
-    async def complete(self, request: Any) -> JSON:
-        result: JSON = await self.inner.complete(request)
-        return result
-
-    async def embed(self, body: JSON, request_id: str = "") -> JSON:
-        from interlock.providers.base import embed_on
-
-        return await embed_on(self.inner, body, request_id)
-
-    async def stream(self, request: Any) -> AsyncIterator[JSON]:
-        finished = False
-        async with closing(self.inner.stream(request)) as chunks:
-            async for chunk in chunks:
-                finished = finished or any(c.get("finish_reason") for c in chunk.get("choices") or ())
-                yield chunk
-        if not finished:
-            raise UpstreamMalformed(
-                f"Deployment {self._deployment!r} ended its stream without a finish_reason",
-                deployment=self._deployment, code="stream_without_finish_reason",
-            )
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
+from interlock.types import JSON
 
 
 async def close_stream(stream: AsyncIterator[Any]) -> None:

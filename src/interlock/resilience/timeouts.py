@@ -1,11 +1,12 @@
-"""Timeouts: a settings value and the wrappers that enforce them on calls and streams.
+"""Timeouts: the settings value, and the limits one guarded call enforces (``StreamLimits``).
 
 ``connect`` is for the transport (providers pass it to their HTTP client); ``first_token``,
-``stall`` and ``total`` are enforced here over any provider, raising ``UpstreamTimeout`` whose
-``code`` names the limit that fired (``timeout_first_token``, ``timeout_stall``, ``timeout_total``).
-Route settings can only tighten a deployment's: ``TimeoutSettings.tightest``. A deployment's own
-``timeouts`` override the gateway-wide ``resilience.timeouts`` field by field, only where it sets them:
-``TimeoutSettings.overridden_by``.
+``stall`` and ``total`` are enforced by ``resilience.guard.GuardedProvider`` over any provider,
+raising ``UpstreamTimeout`` whose ``code`` names the limit that fired (``timeout_first_token``,
+``timeout_stall``, ``timeout_total``). A route's limits can only tighten a deployment's, and a
+route limit firing is not held against the deployment (``StreamLimits.by_route``). A deployment's
+own ``timeouts`` override the gateway-wide ``resilience.timeouts`` field by field, only where it
+sets them: ``TimeoutSettings.overridden_by``.
 
 The defaults turn a hang into a prompt failover: 30 s to the first streamed chunk, 30 s between
 chunks, 300 s for a whole call. A non-streamed answer arrives in one piece, so only ``total``
@@ -14,17 +15,13 @@ bounds it (and the chain's per-request deadline bounds every attempt together).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from interlock.errors import UpstreamTimeout
-from interlock.providers.base import JSON, ChatRequest, Provider, embed_on
-from interlock.resilience.clock import Clock
-from interlock.resilience.streams import closing
 
-T = TypeVar("T")
 D = TypeVar("D", bound=Any)
 
 
@@ -54,16 +51,6 @@ class TimeoutSettings(BaseModel):
         update = {name: getattr(config, name) for name in names if name in type(self).model_fields}
         return self.model_copy(update=update) if update else self
 
-    def tightest(self, other: TimeoutSettings | None) -> TimeoutSettings:
-        """Each limit the smaller of the two (a route may tighten a deployment's limits)."""
-        if other is None:
-            return self
-        merged: dict[str, float | None] = {}
-        for name in type(self).model_fields:
-            values = [v for v in (getattr(self, name), getattr(other, name)) if v is not None]
-            merged[name] = min(values) if values else None
-        return TimeoutSettings(**merged)
-
 
 def with_transport_timeouts(deployment: D, settings: TimeoutSettings) -> D:
     """The deployment config to build its provider from, with the connect limit (and the transport's
@@ -77,87 +64,46 @@ def with_transport_timeouts(deployment: D, settings: TimeoutSettings) -> D:
     return deployment.model_copy(update={"timeouts": timeouts})  # type: ignore[no-any-return]
 
 
-def _timeout_error(limit: str, seconds: float, deployment: str) -> UpstreamTimeout:
+_WORDS = {"first_token": "first token", "stall": "stall between chunks", "total": "total"}
+
+
+def timeout_error(limit: str, seconds: float, deployment: str) -> UpstreamTimeout:
+    """The error for ``limit`` (``first_token``, ``stall``, ``total``) of ``seconds`` having fired."""
     where = f"deployment {deployment!r}" if deployment else "the upstream"
-    words = {"first_token": "first token", "stall": "stall between chunks", "total": "total"}[limit]
     return UpstreamTimeout(
-        f"{where} exceeded its {words} timeout of {seconds:g}s",
+        f"{where} exceeded its {_WORDS[limit]} timeout of {seconds:g}s",
         deployment=deployment,
         code=f"timeout_{limit}",
     )
 
 
-async def call_with_timeout(aw: Awaitable[T], total: float | None, clock: Clock, deployment: str = "") -> T:
-    """Await ``aw`` within ``total`` seconds or raise ``UpstreamTimeout`` (code ``timeout_total``)."""
-    deadline = clock.timeout(total)
-    try:
-        async with deadline:
-            return await aw
-    except TimeoutError:
-        if deadline.expired() and total is not None:
-            raise _timeout_error("total", total, deployment) from None
-        raise
+def _tighter(own: float | None, route: float | None) -> tuple[float | None, bool]:
+    """The limit in force and whether it is the route's (strictly tighter than the deployment's)."""
+    if route is not None and (own is None or route < own):
+        return route, True
+    return own, False
 
 
-async def enforce_stream_timeouts(
-    chunks: AsyncIterator[JSON], settings: TimeoutSettings, clock: Clock, deployment: str = ""
-) -> AsyncIterator[JSON]:
-    """Re-yield ``chunks``, enforcing first-token, stall and total limits; closes ``chunks`` when done.
+@dataclass(frozen=True, slots=True)
+class StreamLimits:
+    """The limits of one guarded call, worked out once: each the tighter of the deployment's and
+    the route's, with whether it is the route's (a route limit firing says nothing about the deployment)."""
 
-    The clock only runs while waiting on the upstream: the caller's own pauses between reads
-    count toward ``total`` but never as a stall.
-    """
-    start = clock.now()
-    first = True
-    async with closing(chunks):
-        while True:
-            limit, seconds = ("first_token", settings.first_token) if first else ("stall", settings.stall)
-            if settings.total is not None:
-                left = settings.total - (clock.now() - start)
-                if seconds is None or left < seconds:
-                    limit, seconds = "total", left
-            if seconds is not None and seconds <= 0:
-                raise _timeout_error(limit, settings.total or 0.0, deployment)
-            deadline = clock.timeout(seconds)
-            try:
-                async with deadline:
-                    chunk = await anext(chunks)
-            except StopAsyncIteration:
-                return
-            except TimeoutError:
-                if not deadline.expired() or seconds is None:
-                    raise
-                shown = settings.total if limit == "total" and settings.total is not None else seconds
-                raise _timeout_error(limit, shown, deployment) from None
-            first = False
-            yield chunk
+    first_token: float | None
+    stall: float | None
+    total: float | None
+    first_token_by_route: bool = False
+    stall_by_route: bool = False
+    total_by_route: bool = False
 
+    @classmethod
+    def of(cls, own: TimeoutSettings, route: TimeoutSettings | None = None) -> StreamLimits:
+        if route is None:
+            return cls(own.first_token, own.stall, own.total)
+        first, first_route = _tighter(own.first_token, route.first_token)
+        stall, stall_route = _tighter(own.stall, route.stall)
+        total, total_route = _tighter(own.total, route.total)
+        return cls(first, stall, total, first_route, stall_route, total_route)
 
-class TimeoutProvider:
-    """Wraps a provider with ``settings`` (the connect limit is the inner provider's business)."""
-
-    def __init__(
-        self, inner: Provider, settings: TimeoutSettings, clock: Clock, deployment: str = ""
-    ) -> None:
-        self.inner = inner
-        self.settings = settings
-        self._clock = clock
-        self._deployment = deployment
-
-    async def complete(self, request: ChatRequest) -> JSON:
-        return await call_with_timeout(
-            self.inner.complete(request), self.settings.total, self._clock, self._deployment
-        )
-
-    def stream(self, request: ChatRequest) -> AsyncIterator[JSON]:
-        return enforce_stream_timeouts(
-            self.inner.stream(request), self.settings, self._clock, self._deployment
-        )
-
-    async def embed(self, body: JSON, request_id: str = "") -> JSON:
-        return await call_with_timeout(
-            embed_on(self.inner, body, request_id), self.settings.total, self._clock, self._deployment
-        )
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
+    def by_route(self, limit: str) -> bool:
+        return bool(getattr(self, f"{limit}_by_route"))

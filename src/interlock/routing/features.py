@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from interlock.catalog.capabilities import request_needs
 from interlock.routing.tokens import count_messages
 from interlock.wire.openai_chat import ChatCompletionRequest
 
@@ -41,17 +42,6 @@ class Features:
             "top_categories": [[c, round(p, 3)] for c, p in self.top_categories],
             "evidence": list(self.evidence),
         }
-
-
-def request_needs(req: ChatCompletionRequest) -> tuple[str, ...]:
-    needs = []
-    if req.needs_tools():
-        needs.append("tools")
-    if req.needs_json():
-        needs.append("json_output")
-    if req.needs_images():
-        needs.append("images")
-    return tuple(needs)
 
 
 def request_messages(req: ChatCompletionRequest) -> list[dict[str, Any]]:

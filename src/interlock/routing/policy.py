@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 
+from interlock.catalog.capabilities import CAPABILITY
 from interlock.catalog.catalog import CatalogModel
 from interlock.config.deployments import DeploymentBase
 from interlock.errors import InvalidRequest, UnsupportedParameter
@@ -25,9 +26,6 @@ from interlock.routing.settings import RouteSettings
 DeploymentFilter = Callable[[DeploymentBase], str | None]
 LatencyOf = Callable[[DeploymentBase], float]
 
-_CAPABILITY = {"tools": "tool calling", "json_output": "JSON output", "images": "image input"}
-
-
 # The most a request could cost on a deployment (USD), None when unpriced.
 CostOf = Callable[[DeploymentBase, int, int], "Decimal | None"]
 
@@ -35,7 +33,7 @@ CostOf = Callable[[DeploymentBase, int, int], "Decimal | None"]
 def _deployment_problem(d: DeploymentBase, f: Features, extra: DeploymentFilter | None) -> str | None:
     for need in f.needs:
         if not getattr(d.capabilities, need):
-            return f"no {_CAPABILITY[need]}"
+            return f"no {CAPABILITY[need].description}"
     if f.prompt_tokens + f.output_tokens > d.context_window:
         return f"context window {d.context_window} < {f.prompt_tokens} prompt + {f.output_tokens} output tokens"
     return extra(d) if extra else None
@@ -120,10 +118,11 @@ def decide(
 def nothing_can_serve(f: Features, verdicts: list[Verdict]) -> Exception:
     detail = "; ".join(f"{v.model}: {v.reason}" for v in verdicts)
     for need in f.needs:
-        if all(f"no {_CAPABILITY[need]}" in v.reason for v in verdicts):
+        capability = CAPABILITY[need]
+        if all(f"no {capability.description}" in v.reason for v in verdicts):
             return UnsupportedParameter(
-                f"No model on this route supports {_CAPABILITY[need]}. Candidates: {detail}",
-                param={"tools": "tools", "json_output": "response_format", "images": "messages"}[need],
+                f"No model on this route supports {capability.description}. Candidates: {detail}",
+                param=capability.param,
             )
     if all("context window" in v.reason for v in verdicts):
         return InvalidRequest(

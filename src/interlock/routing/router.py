@@ -13,12 +13,13 @@ from typing import Any
 
 from interlock.catalog.catalog import Catalog, CatalogModel
 from interlock.config.load import LoadedConfig
-from interlock.errors import InvalidRequest
+from interlock.errors import InterlockError, InvalidRequest
 from interlock.routing.classifier.features import prompt_text
 from interlock.routing.classifier.model import RequestClassifier
 from interlock.routing.decision import Decision, direct_decision
-from interlock.routing.features import Classifier, extract_features, request_messages
-from interlock.routing.policy import CostOf, DeploymentFilter, LatencyOf, decide
+from interlock.routing.features import Classifier, Features, extract_features, request_messages
+from interlock.routing.exclusions import NO_EXCLUSIONS, Exclusions
+from interlock.routing.policy import CostOf, decide
 from interlock.routing.policy_file import LoadedPolicy
 from interlock.routing.policy_route import PromptScorer, decide_by_policy
 from interlock.routing.quality import QualityTable
@@ -77,13 +78,13 @@ class Router:
         return cls.from_config(load_config(config) if config is not None else default_config())
 
     def route(self, prompt: str | list[dict[str, Any]], *, route: str = AUTO_ROUTE,
-              max_tokens: int | None = None, deployment_filter: DeploymentFilter | None = None) -> Decision:
+              max_tokens: int | None = None, exclusions: Exclusions = NO_EXCLUSIONS) -> Decision:
         """The decision for a prompt (a string or OpenAI-style messages) on ``route``; no model is called."""
         messages = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt
         body: dict[str, Any] = {"model": route, "messages": messages}
         if max_tokens is not None:
             body["max_tokens"] = max_tokens
-        return self.decide(parse_chat_request(body), deployment_filter=deployment_filter)
+        return self.decide(parse_chat_request(body), exclusions=exclusions)
 
     def route_for(self, model: str, header_route: str | None) -> RouteSettings | None:
         """The route a request asks for (by ``model`` or the ``x-interlock-route`` header), if any."""
@@ -109,13 +110,13 @@ class Router:
         self,
         req: ChatCompletionRequest,
         header_route: str | None = None,
-        deployment_filter: DeploymentFilter | None = None,
-        latency_of: LatencyOf | None = None,
+        exclusions: Exclusions = NO_EXCLUSIONS,
         direct: CatalogModel | None = None,
         fallbacks: tuple[CatalogModel, ...] = (),
     ) -> Decision:
         """``direct`` is what a by-name request resolved to (version management), ``fallbacks`` its
-        alias's declared fallbacks; routes ignore both and rank their own candidates."""
+        alias's declared fallbacks; routes ignore both and rank their own candidates. When only
+        ``exclusions.unhealthy`` deployments could serve, they are ranked anyway."""
         route = self.route_for(req.model, header_route)
         if route is None:
             return direct_decision(direct or self.catalog.resolve(req.model), fallbacks)
@@ -123,9 +124,19 @@ class Router:
         models = [self.catalog.models[n] for n in names]
         messages = request_messages(req)
         features = extract_features(req, self.classifier, route.expected_output_tokens, messages)
+        try:
+            return self._decide(route, features, models, messages, exclusions)
+        except InterlockError:
+            if not exclusions.unhealthy:
+                raise  # the request itself cannot be served
+            return self._decide(route, features, models, messages, exclusions.ignoring_health())
+
+    def _decide(self, route: RouteSettings, features: Features, models: list[CatalogModel],
+                messages: list[dict[str, Any]], exclusions: Exclusions) -> Decision:
         if self.policy is not None:
             return decide_by_policy(route, features, models, self.policy, self.cost_of, draw=self.draw,
                                     scorers=self.scorers, text=lambda: prompt_text(messages).combined(),
-                                    deployment_filter=deployment_filter)
+                                    deployment_filter=exclusions.reason)
         fraction = self.settings.error_cost_fractions[route.error_cost]
-        return decide(route, features, models, self.table, fraction, self.cost_of, deployment_filter, latency_of)
+        return decide(route, features, models, self.table, fraction, self.cost_of, exclusions.reason,
+                      exclusions.latency)

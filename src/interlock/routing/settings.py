@@ -11,6 +11,16 @@ ErrorCost = Literal["low", "medium", "high"]
 AUTO_ROUTE = "auto"
 
 
+class RouteTimeouts(BaseModel):
+    """Seconds; unset fields leave the deployment's limit alone."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    first_token: float | None = Field(None, gt=0, description="until the first streamed chunk")
+    stall: float | None = Field(None, gt=0, description="between two streamed chunks")
+    total: float | None = Field(None, gt=0, description="the whole call or stream")
+
+
 class RouteSettings(BaseModel):
     """One workload's policy: the three questions, plus which models may serve it."""
 
@@ -23,6 +33,9 @@ class RouteSettings(BaseModel):
     allow_self_hosted: bool = Field(True, description="whether in-perimeter (self-hosted) models may serve it")
     expected_output_tokens: int = Field(256, gt=0, description="for cost estimates when max_tokens is unset")
     latency_target_ms: float | None = Field(None, gt=0)
+    timeouts: RouteTimeouts | None = Field(
+        None, description="limits for this route's requests, laid over each deployment's (the tighter wins); "
+        "a route limit firing is not held against the deployment's health or breaker")
 
 
 class RoutingSettings(BaseModel):

@@ -1,8 +1,9 @@
 """Which gateway processes write to this database, so a process can tell that it shares its ledger.
 
 Each process keeps one row fresh (a heartbeat); a row not refreshed for ``stale_after_s`` belongs
-to a process that is gone. A row says where the process keeps its budget counters (``process``, or
-the Redis server it shares), which is what decides whether budgets hold across the processes.
+to a process that is gone. A row says where the process keeps its budget counters (``process``, the
+Redis server it shares, or ``database`` for counters in this very database), which is what decides
+whether budgets hold across the processes.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from urllib.parse import urlsplit
 from interlock.storage.database import Database, as_datetime
 
 PROCESS_BUDGETS = "process"
+# Counters in this database's tables (workers of one host without Redis): shared by all who write here.
+DATABASE_BUDGETS = "database"
 
 # Containers often share a hostname and run as pid 1: this tells their processes apart, and is the
 # same for every registry one process builds (a config reload is not another process).

@@ -7,7 +7,7 @@ the request path never calls them directly but goes through ``LedgerWriter``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -35,6 +35,66 @@ _AGGREGATES = """COUNT(*),
     SUM(CASE WHEN cost_usd IS NULL THEN 1 ELSE 0 END),
     SUM(CASE WHEN usage_estimated THEN 1 ELSE 0 END),
     MIN(ts), MAX(ts)"""
+
+
+HOURLY_DIMENSIONS: dict[str, str] = {
+    "all": "''",
+    "team": "COALESCE(team, '')",
+    "key": "COALESCE(key_id, '')",
+    "model": "model",
+    "route": "COALESCE(route, '')",
+    "category": "COALESCE(category, '')",
+    "deployment": "COALESCE(deployment, '')",
+    "category_model": "COALESCE(category, '') || '\t' || model",
+}
+"""The dimensions of ``usage_hourly`` and the SQL of each one's value (``category_model``: tab-joined)."""
+
+_HOURLY_COLUMNS = ("hour", "dim", "value", "requests", "errors", "prompt_tokens", "completion_tokens",
+                   "cost_usd", "baseline_cost_usd", "savings_usd", "unpriced", "latency_ms_sum",
+                   "latency_count")
+_HOURLY_SUMS = _HOURLY_COLUMNS[3:]
+_HOURLY_ADD = "ON CONFLICT (dim, value, hour) DO UPDATE SET " + ", ".join(
+    f"{c} = usage_hourly.{c} + excluded.{c}" for c in _HOURLY_SUMS)
+_HOURLY_UPSERT = (f"INSERT INTO usage_hourly ({', '.join(_HOURLY_COLUMNS)}) "
+                  f"VALUES ({', '.join('?' for _ in _HOURLY_COLUMNS)}) {_HOURLY_ADD}")
+# The hour of a stored timestamp, as the 'YYYY-MM-DDTHH' text ``hour_key`` writes (SQLite keeps ISO text).
+_HOUR_OF_TS = {
+    "sqlite": "substr(ts, 1, 13)",
+    "postgresql": "to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24')",
+}
+_HOURLY_SELECT = """SELECT {hour}, '{dim}', {value}, COUNT(*),
+    SUM(CASE WHEN status <> 'ok' THEN 1 ELSE 0 END),
+    COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0), COALESCE(SUM(cost_usd), 0),
+    COALESCE(SUM(baseline_cost_usd), 0), COALESCE(SUM(baseline_cost_usd - cost_usd), 0),
+    SUM(CASE WHEN cost_usd IS NULL THEN 1 ELSE 0 END), COALESCE(SUM(latency_ms), 0), COUNT(latency_ms)
+    FROM usage_records WHERE id >= ? AND id < ? GROUP BY 1, 3"""
+
+
+def hour_key(ts: datetime) -> str:
+    """The ``usage_hourly.hour`` of a moment: UTC, 'YYYY-MM-DDTHH'."""
+    return to_utc(ts).strftime("%Y-%m-%dT%H")
+
+
+def _hourly_rows(records: Sequence[UsageRecord]) -> list[list[Any]]:
+    """The records' totals per (hour, dimension, value), to add onto ``usage_hourly``."""
+    totals: dict[tuple[str, str, str], list[Any]] = {}
+    for r in records:
+        values = {"all": "", "team": r.team or "", "key": r.key_id or "", "model": r.model,
+                  "route": r.route or "", "category": r.category or "", "deployment": r.deployment or "",
+                  "category_model": f"{r.category or ''}\t{r.model}"}
+        hour = hour_key(r.ts)
+        priced = r.cost_usd is not None and r.baseline_cost_usd is not None
+        add = (1, 0 if r.status == "ok" else 1, r.prompt_tokens, r.completion_tokens,
+               r.cost_usd or Decimal(0), r.baseline_cost_usd or Decimal(0),
+               (r.baseline_cost_usd - r.cost_usd) if priced else Decimal(0),  # type: ignore[operator]
+               1 if r.cost_usd is None else 0, r.latency_ms or 0, 0 if r.latency_ms is None else 1)
+        for dim, value in values.items():
+            zero = [0, 0, 0, 0, Decimal(0), Decimal(0), Decimal(0), 0, 0, 0]
+            row = totals.setdefault((hour, dim, value), zero)
+            for k, amount in enumerate(add):
+                row[k] += amount
+    # one order for every writer: concurrent upserts on PostgreSQL then lock rows alike and cannot deadlock
+    return [[*key, *totals[key]] for key in sorted(totals, key=lambda k: (k[1], k[2], k[0]))]
 
 
 class LedgerStore(Protocol):
@@ -82,6 +142,40 @@ class SqlLedgerStore:
             return
         with self.db.transaction() as tx:
             tx.executemany(_INSERT, [_row_values(r) for r in records])
+            tx.executemany(_HOURLY_UPSERT, _hourly_rows(records))
+
+    def backfill_hourly(self, chunk: int = 20_000) -> bool:
+        """Roll up the records written before ``usage_hourly`` existed; ``False`` if there were none left.
+
+        A chunk of ids per transaction, so writers and key lookups wait for one chunk at most. Each
+        chunk first moves the cursor in the state row on the condition that it has not moved: a
+        second process doing the same skips that chunk, and a failure leaves it to be redone.
+        """
+        hour = _HOUR_OF_TS[self.db.dialect.name]
+        columns = ", ".join(_HOURLY_COLUMNS)
+        worked = False
+        while True:
+            with self.db.transaction() as tx:
+                rows = tx.fetchall(
+                    "SELECT backfill_from, backfill_below, backfilled_at FROM usage_hourly_state")
+                if not rows or rows[0][2] is not None:
+                    return worked
+                low, below = int(rows[0][0]), int(rows[0][1])
+                high = min(low + chunk, below)
+                done = datetime.now(UTC) if high >= below else None
+                taken = tx.execute(
+                    "UPDATE usage_hourly_state SET backfill_from = ?, backfilled_at = ? "
+                    "WHERE id = 1 AND backfill_from = ? AND backfilled_at IS NULL", (high, done, low))
+                if taken:
+                    for dim, value in HOURLY_DIMENSIONS.items():
+                        select = _HOURLY_SELECT.format(hour=hour, dim=dim, value=value)
+                        insert = f"INSERT INTO usage_hourly ({columns}) {select} {_HOURLY_ADD}"
+                        tx.execute(insert, (low, high))
+                    worked = True
+
+    def hourly_backfilled(self) -> bool:
+        rows = self.db.fetchall("SELECT backfilled_at FROM usage_hourly_state WHERE id = 1")
+        return not rows or rows[0][0] is not None
 
     def spend(
         self, by: GroupBy | None = None, *, since: datetime | None = None, until: datetime | None = None

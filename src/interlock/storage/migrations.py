@@ -89,6 +89,44 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        4,
+        "usage_hourly",
+        (
+            # Hourly totals per dimension (``all``, team, key, model, route, category, deployment,
+            # category_model), kept up to date by SqlLedgerStore.append in the same transaction as the
+            # records, so the console reads a month in a few thousand rows. ``value`` is '' for NULL.
+            """CREATE TABLE usage_hourly (
+                hour TEXT NOT NULL,
+                dim TEXT NOT NULL,
+                value TEXT NOT NULL,
+                requests INTEGER NOT NULL DEFAULT 0,
+                errors INTEGER NOT NULL DEFAULT 0,
+                prompt_tokens INTEGER NOT NULL DEFAULT 0,
+                completion_tokens INTEGER NOT NULL DEFAULT 0,
+                cost_usd {money} NOT NULL DEFAULT 0,
+                baseline_cost_usd {money} NOT NULL DEFAULT 0,
+                savings_usd {money} NOT NULL DEFAULT 0,
+                unpriced INTEGER NOT NULL DEFAULT 0,
+                latency_ms_sum INTEGER NOT NULL DEFAULT 0,
+                latency_count INTEGER NOT NULL DEFAULT 0,
+                PRIMARY KEY (dim, value, hour)
+            )""",
+            "CREATE INDEX usage_hourly_dim_hour ON usage_hourly (dim, hour)",
+            # Records older than the table are rolled up once (SqlLedgerStore.backfill_hourly): ids below it.
+            """CREATE TABLE usage_hourly_state (
+                id INTEGER PRIMARY KEY,
+                backfill_from BIGINT NOT NULL DEFAULT 0,
+                backfill_below BIGINT NOT NULL,
+                backfilled_at {timestamp}
+            )""",
+            # an empty ledger has nothing to backfill: marked done at once
+            ("INSERT INTO usage_hourly_state (id, backfill_below, backfilled_at) "
+             "SELECT 1, COALESCE(MAX(id), 0) + 1, CASE WHEN COUNT(*) = 0 THEN CURRENT_TIMESTAMP END "
+             "FROM usage_records"),
+            "CREATE INDEX usage_records_deployment_ts ON usage_records (deployment, ts)",
+        ),
+    ),
 )
 
 _CREATE_TABLE = """CREATE TABLE IF NOT EXISTS schema_migrations (

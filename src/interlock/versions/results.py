@@ -5,13 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Protocol
 
 import orjson
 
-from interlock.providers.base import Usage
-
-JSON = dict[str, Any]
+from interlock.types import JSON, Usage
 
 
 def completion_text(response: JSON) -> str:

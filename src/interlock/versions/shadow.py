@@ -19,8 +19,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from interlock.errors import InterlockError
-from interlock.providers.base import ChatRequest, Provider, Usage
+from interlock.providers.base import ChatRequest, Provider
 from interlock.resilience.health import MetricSample
+from interlock.types import Usage
 from interlock.versions.results import ShadowResult, ShadowStore, SideOutcome, completion_text
 from interlock.versions.settings import ShadowSettings
 

@@ -11,8 +11,7 @@ from typing import Any
 import orjson
 
 from interlock.errors import InvalidRequest, UnsupportedParameter
-
-JSON = dict[str, Any]
+from interlock.types import JSON
 
 
 def openai_request_from_anthropic(body: JSON) -> JSON:

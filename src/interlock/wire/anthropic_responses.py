@@ -13,9 +13,7 @@ from typing import Any
 import orjson
 
 from interlock.errors import UpstreamMalformed
-from interlock.providers.base import Usage
-
-JSON = dict[str, Any]
+from interlock.types import JSON, Usage
 
 STOP_REASON_TO_FINISH = {
     "end_turn": "stop",

@@ -12,8 +12,7 @@ from typing import Any
 import orjson
 
 from interlock.errors import InvalidRequest, UnsupportedParameter
-
-JSON = dict[str, Any]
+from interlock.types import JSON
 
 _DATA_URL = re.compile(r"^data:(?P<type>[^;,]+);base64,(?P<data>.*)$", re.DOTALL)
 

@@ -4,6 +4,12 @@ Triggers: ``reload()`` (the admin endpoint), SIGHUP (``install_sighup``) and a f
 (``start_watching``: polls the file's content hash). An invalid config is rejected with its
 path-named errors and the old one stays in force; so does one that ``apply`` raises on.
 ``rollback`` re-applies a stored config, validated again, and writes it back to the file.
+
+Peers: every worker and replica records what it applies in the shared config history, so the
+newest history row is a reload notice for the others. ``start_watching`` also polls it (every
+``peer_poll_s``); a row naming another config than the one in force makes this process re-read
+its own file. When that file gives a different config, it says so in the log with both hashes:
+the file (the ConfigMap, the mounted volume) is the source of truth here, never a peer.
 """
 
 from __future__ import annotations
@@ -23,9 +29,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from interlock.config.load import ConfigError, LoadedConfig, parse_config, policy_path
-from interlock.versions.history import ConfigHistory
+from interlock.config.history import ConfigHistory
 
-log = logging.getLogger("interlock.versions.reload")
+log = logging.getLogger("interlock.config.reload")
 Apply = Callable[[LoadedConfig], None]
 
 
@@ -79,6 +85,7 @@ class ConfigReloader:
         current: LoadedConfig | None = None,
         history: ConfigHistory | None = None,
         poll_interval_s: float = 2.0,
+        peer_poll_s: float = 1.0,
     ) -> None:
         """``current`` is the config already in force (loaded from ``path`` at startup)."""
         self.path = Path(path).absolute()  # history names the file; the CLI may run elsewhere
@@ -86,9 +93,12 @@ class ConfigReloader:
         self._current = current
         self.history = history
         self.poll_interval_s = poll_interval_s
+        self.peer_poll_s = peer_poll_s
         self._lock = threading.RLock()
         self._file_digest = self._read_digest()
         self._watcher: asyncio.Task[None] | None = None
+        self._listener: asyncio.Task[None] | None = None
+        self._seen_notice: int | None = None  # the newest history row this process has acted on
         self._sighup_loop: asyncio.AbstractEventLoop | None = None
 
     @property
@@ -105,7 +115,7 @@ class ConfigReloader:
         except ConfigError:
             same = False
         current = dataclasses.replace(self._current, source=str(self.path)) if same else self._current
-        self.history.record(current, text if same else None, reason=reason)
+        self._seen_notice = self.history.record(current, text if same else None, reason=reason).id
 
     def reload(self, trigger: str = "admin") -> ReloadOutcome:
         """Read the file, validate it and apply it when its canonical hash changed."""
@@ -152,7 +162,7 @@ class ConfigReloader:
         self._current = loaded
         if self.history is not None:
             try:
-                self.history.record(loaded, text, reason=trigger)
+                self._seen_notice = self.history.record(loaded, text, reason=trigger).id
             except Exception:
                 log.exception("config %s is in force but could not be recorded in history", loaded.hash)
         log.info("config %s applied (%s); was %s", loaded.hash, trigger, previous)
@@ -209,10 +219,45 @@ class ConfigReloader:
             except Exception:  # the watcher must outlive any one bad step
                 log.exception("config file check failed")
 
+    def check_peers(self, notice: tuple[int, str] | None) -> ReloadOutcome | None:
+        """One listener step, given the newest history row ``(id, config hash)``: when another process
+        applied a config other than the one in force here, re-read this process's file."""
+        if notice is None or notice[0] == self._seen_notice:
+            return None
+        with self._lock:
+            row, announced = notice
+            first = self._seen_notice is None
+            self._seen_notice = row
+            current = self._current.hash if self._current else None
+            if first or announced == current:
+                return None  # the config this process started with, or already runs
+            outcome = self.reload(f"config {announced} applied by another gateway")
+            if outcome.hash != announced:
+                file_state = ("is invalid" if outcome.status == "rejected"
+                              else f"gives config {outcome.hash}")
+                log.warning(
+                    "another gateway applied config %s, but this gateway's file %s %s; config %s stays in "
+                    "force here. Give every gateway the same config file (or reload them all).",
+                    announced, self.path, file_state, outcome.hash)
+            return outcome
+
+    async def _listen(self) -> None:
+        assert self.history is not None
+        history = self.history
+        while True:
+            try:
+                self.check_peers(await asyncio.to_thread(history.newest_notice))
+            except Exception:  # a database hiccup must not end the listening
+                log.exception("reading the config history for other gateways' changes failed")
+            await asyncio.sleep(self.peer_poll_s)
+
     def start_watching(self) -> asyncio.Task[None]:
-        """Poll the file every ``poll_interval_s`` on the running loop."""
+        """Poll the file every ``poll_interval_s`` on the running loop, and the history for peers' changes."""
+        loop = asyncio.get_running_loop()
         if self._watcher is None or self._watcher.done():
-            self._watcher = asyncio.get_running_loop().create_task(self._watch(), name="config-watcher")
+            self._watcher = loop.create_task(self._watch(), name="config-watcher")
+        if self.history is not None and (self._listener is None or self._listener.done()):
+            self._listener = loop.create_task(self._listen(), name="config-peer-listener")
         return self._watcher
 
     def install_sighup(self, loop: asyncio.AbstractEventLoop | None = None) -> bool:
@@ -230,11 +275,12 @@ class ConfigReloader:
         if self._sighup_loop is not None:
             self._sighup_loop.remove_signal_handler(signal.SIGHUP)
             self._sighup_loop = None
-        if self._watcher is not None:
-            self._watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watcher
-            self._watcher = None
+        for task in (self._watcher, self._listener):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._watcher = self._listener = None
 
 
 def unchanged_deployments(old: LoadedConfig, new: LoadedConfig) -> set[str]:

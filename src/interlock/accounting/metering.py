@@ -21,20 +21,20 @@ from typing import Any
 from interlock.accounting.budgets import Budget, BudgetStore, BudgetTable, Reservation
 from interlock.accounting.costs import RequestCost, price_request
 from interlock.accounting.maximum import OutputCeiling, input_tokens_of, prompt_tokens_of, requested_output
-from interlock.accounting.memory_budgets import InMemoryBudgetStore
 from interlock.accounting.pricebook import PriceBook
-from interlock.accounting.ratelimits import InMemoryRateLimiter, RateLimiter, RateLimits, RateTicket
+from interlock.accounting.ratelimits import RateLimiter, RateLimits, RateTicket
+from interlock.accounting.stores import open_counters
 from interlock.config.schema import GatewayConfig
 from interlock.errors import PermissionDenied
 from interlock.observability.record import RequestRecord
-from interlock.providers.base import Usage
 from interlock.storage.database import ENV_DB_URL, Database, open_database
-from interlock.storage.instances import InstanceRegistry, budget_scope, unshared_budget_warning
+from interlock.storage.instances import InstanceRegistry, unshared_budget_warning
 from interlock.storage.key_auth import KeyAuthenticator
 from interlock.storage.keys import ApiKey, SqlKeyStore
-from interlock.storage.ledger import SqlLedgerStore
+from interlock.storage.ledger import LedgerStore, SqlLedgerStore
 from interlock.storage.records import UsageRecord
 from interlock.storage.writer import LedgerWriter
+from interlock.types import Usage
 
 log = logging.getLogger("interlock.metering")
 
@@ -63,14 +63,16 @@ HEARTBEAT_S = 15.0
 
 
 class Metering:
-    def __init__(self, config: GatewayConfig, prices: PriceBook, *, instance_id: str | None = None) -> None:
-        """``instance_id`` names this process in the database (default: host, pid and a per-process token)."""
+    def __init__(self, config: GatewayConfig, prices: PriceBook, *, instance_id: str | None = None,
+                 ledger: LedgerStore | None = None) -> None:
+        """``instance_id`` names this process in the database (default: host, pid and a per-process token);
+        ``ledger`` is where the ledger writer's batches go (default: this process's own connection)."""
         acc = config.accounting
         self.prices = prices
         self.default_output_tokens = acc.default_output_tokens
         self.ceilings = {d.name: OutputCeiling.of(d, acc.default_output_tokens) for d in config.deployments}
         needs_db = config.server.auth or acc.ledger
-        self.database_url = acc.database_url or os.environ.get(ENV_DB_URL)
+        self.database_url = self.database_url_for(config)
         self.db: Database | None = open_database(self.database_url) if needs_db else None
         self.auth = KeyAuthenticator(SqlKeyStore(self.db)) if config.server.auth and self.db else None
         self.table = BudgetTable()
@@ -81,19 +83,17 @@ class Metering:
         # Counters start from the ledger's spend this period, so restarts, reloads and a Redis
         # that lost its data do not hand a period's budget out again.
         spent = self._ledger_spend if self.db is not None and acc.ledger else None
-        if acc.redis_url:
-            from interlock.accounting.redis_budgets import RedisBudgetStore
-            from interlock.accounting.redis_ratelimits import RedisRateLimiter
-
-            self.budgets = RedisBudgetStore.from_url(acc.redis_url, self.table, spent_before=spent)
-            self.limiter = RedisRateLimiter.from_url(acc.redis_url)
-        else:
-            self.budgets = InMemoryBudgetStore(self.table, spent_before=spent)
-            self.limiter = InMemoryRateLimiter()
-        self.writer = LedgerWriter(SqlLedgerStore(self.db)) if acc.ledger and self.db else None
-        self.instances = (InstanceRegistry(self.db, budget_scope(acc.redis_url), instance_id=instance_id)
+        counters = open_counters(acc, self.table, spent, self.db)
+        self.budgets, self.limiter = counters.budgets, counters.limiter
+        self.writer = LedgerWriter(ledger or SqlLedgerStore(self.db)) if acc.ledger and self.db else None
+        self.instances = (InstanceRegistry(self.db, counters.scope, instance_id=instance_id)
                           if self.writer is not None and self.db is not None else None)
         self._heartbeat: asyncio.Task[None] | None = None
+
+    @staticmethod
+    def database_url_for(config: GatewayConfig) -> str | None:
+        """The keys and ledger database: the config's URL, else ``INTERLOCK_DATABASE_URL``, else (None) the default file."""
+        return config.accounting.database_url or os.environ.get(ENV_DB_URL)
 
     async def start(self, say: Callable[[str], None] = lambda _m: None) -> None:
         """Announce this process in the database; warn when others share the ledger but not the budgets."""

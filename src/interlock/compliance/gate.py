@@ -21,7 +21,6 @@ from typing import Any
 
 from interlock.compliance import (
     AuditEntry,
-    AuditLog,
     ChunkRestorer,
     ComplianceDecision,
     CompliancePolicy,
@@ -38,11 +37,14 @@ from interlock.compliance import (
     restore_completion,
     scanner_for,
 )
+from interlock.compliance.audit import open_audit_log
 from interlock.config.deployments import DeploymentBase
+from interlock.errors import UnsupportedParameter
 from interlock.providers.base import ChatRequest, Provider
+from interlock.providers.wrapped import WrappedProvider
+from interlock.types import JSON
 
 log = logging.getLogger("interlock.compliance")
-JSON = dict[str, Any]
 _BATCH = 500
 _LINGER_S = 0.05  # a record waits at most this long to share a transaction with others
 
@@ -76,6 +78,7 @@ class Assessment:
     redactions: dict[frozenset[str], Redaction] = field(default_factory=dict)
     unredactable: frozenset[str] = field(default_factory=frozenset)  # dropped: a value cannot be replaced
     sent_to: list[str] = field(default_factory=list)  # every deployment handed the body, in order
+    skipped: bool = False  # not scanned: no rule could change where this request goes
 
     @property
     def refused(self) -> bool:
@@ -114,15 +117,17 @@ class Assessment:
         return RecordingProvider(provider, name, self.sent_to)
 
 
-class RecordingProvider:
+class RecordingProvider(WrappedProvider):
     """Notes the deployment in the request's ``sent_to`` list when the body is handed to it.
 
     Noted before the call, so a deployment that failed (or lost a hedge race) after receiving the
-    body is on the record too.
+    body is on the record too. A per-request view: it does not own (or close) the deployment's provider.
     """
 
+    __slots__ = ("name", "_sent_to")
+
     def __init__(self, inner: Provider, name: str, sent_to: list[str]) -> None:
-        self.inner = inner
+        super().__init__(inner, owns_inner=False)
         self.name = name
         self._sent_to = sent_to
 
@@ -136,17 +141,20 @@ class RecordingProvider:
 
     def stream(self, request: ChatRequest) -> AsyncIterator[JSON]:
         self._note()
-        return self.inner.stream(request)
+        return self.inner.stream(request)  # a plain function: no generator frame of its own
 
-    async def aclose(self) -> None:
-        """The request does not own the deployment's provider: nothing to close."""
+    async def embed(self, body: JSON, request_id: str = "") -> JSON:
+        self._note()
+        return await super().embed(body, request_id)
 
 
-class RedactingProvider:
-    """Sends the redacted request and puts the original values back into the answer."""
+class RedactingProvider(WrappedProvider):
+    """Sends the redacted request and puts the original values back into the answer (a per-request view)."""
+
+    __slots__ = ("redaction",)
 
     def __init__(self, inner: Provider, redaction: Redaction) -> None:
-        self.inner = inner
+        super().__init__(inner, owns_inner=False)
         self.redaction = redaction
 
     def _request(self, request: ChatRequest) -> ChatRequest:
@@ -156,7 +164,7 @@ class RedactingProvider:
     async def complete(self, request: ChatRequest) -> JSON:
         return restore_completion(await self.inner.complete(self._request(request)), self.redaction.restorer)
 
-    async def stream(self, request: ChatRequest) -> AsyncIterator[JSON]:
+    async def stream(self, request: ChatRequest) -> AsyncIterator[JSON]:  # type: ignore[override]
         restorer = ChunkRestorer(self.redaction.restorer)
         async for chunk in self.inner.stream(self._request(request)):
             yield restorer.restore(chunk)
@@ -164,16 +172,25 @@ class RedactingProvider:
         if tail is not None:
             yield tail
 
-    async def aclose(self) -> None:
-        await self.inner.aclose()
+    async def embed(self, body: JSON, request_id: str = "") -> JSON:
+        """Never: a vector of a redacted text is another vector, so nothing that needs redaction embeds."""
+        raise UnsupportedParameter("A deployment that may only receive redacted input serves no embeddings.",
+                                   param="input")
 
 
 class ComplianceGate:
-    def __init__(self, policy: CompliancePolicy, deployments: list[DeploymentBase], audit_path: Path | None) -> None:
+    def __init__(self, policy: CompliancePolicy, deployments: list[DeploymentBase], audit_path: str | Path | None,
+                 *, always_scan: bool = False, append: Callable[[list[AuditEntry]], object] | None = None) -> None:
+        """``always_scan``: scan even when no rule could act (a dry run shows detections; an alias that
+        shadows traffic must see sensitive requests, which are never mirrored). ``append`` writes a batch
+        of audit entries (default: this process's own connection to the audit log)."""
         self.policy = policy
+        self._scan_always = always_scan or policy.detection.always_scan
+        self._inert: dict[tuple[str | None, str | None], bool] = {}
         self.scanner = scanner_for(policy.detection)
         self.attributes = {d.name: attributes_of(d) for d in deployments}
-        self.audit = AuditLog(audit_path) if audit_path is not None else None
+        self.audit = open_audit_log(audit_path) if audit_path is not None else None
+        self._append = append or (self.audit.append_many if self.audit is not None else None)
         # One writer thread keeps the hash chain in request order, off the event loop, a batch per
         # transaction: entries queue up while the previous batch is written.
         self._queue: queue.SimpleQueue[AuditEntry | None] = queue.SimpleQueue()
@@ -183,7 +200,12 @@ class ComplianceGate:
             self._writer.start()
 
     def assess(self, body: JSON, *, key_id: str | None, team: str | None, is_up: Callable[[str], bool]) -> Assessment:
-        """Scan ``body`` and judge the deployments that are up; the caller refuses when none is allowed."""
+        """Scan ``body`` and judge the deployments that are up; the caller refuses when none is allowed.
+
+        Not scanned at all when no rule could change the outcome for this caller (``skipped``).
+        """
+        if self._no_rule_can_act(team, key_id):
+            return Assessment(body, SensitivityReport(), None, skipped=True)
         report = self.scanner.scan_request(body)
         rules = self.policy.rules_for(team=team, key=key_id)
         if not report.data_classes and not any(r.always for r in rules):
@@ -226,6 +248,27 @@ class ComplianceGate:
                                attrs.region if attrs else None, sent_to)
         self._queue.put(entry)
 
+    def _no_rule_can_act(self, team: str | None, key: str | None) -> bool:
+        """Whether every deployment meets every rule this caller is under, and no rule blocks or always applies."""
+        if self._scan_always:
+            return False
+        scope = (team if team in self.policy.teams else None, key if key in self.policy.keys else None)
+        inert = self._inert.get(scope)
+        if inert is None:
+            attrs = list(self.attributes.values())
+            inert = self._inert[scope] = all(
+                not rule.always and rule.action != "block"
+                and all(any(req.satisfied_by(a) for req in rule.require_any) for a in attrs)
+                for rule in self.policy.rules_for(team=scope[0], key=scope[1]))
+        return inert
+
+    def record_request(self, rec: Any) -> None:
+        """The audit sink of a finished request (a ``RequestRecord``); requests that never named a model are not audited."""
+        if rec.requested_model:
+            # the deployment the request was sent to (served or failed); None when it was refused
+            self.record(rec.compliance, request_id=rec.request_id, config_hash=rec.config_hash,
+                        deployment=rec.deployment or None, key_id=rec.key_id, team=rec.team)
+
     def _recipient(self, name: str, decision: ComplianceDecision | None) -> Recipient:
         if decision is not None and any(v.deployment == name for v in decision.verdicts):
             return decision.recipient(name)
@@ -236,7 +279,7 @@ class ComplianceGate:
 
     def _write_batches(self) -> None:
         """Wait for an entry, gather what else arrives within ``_LINGER_S``, write it all in one transaction."""
-        assert self.audit is not None
+        assert self._append is not None
         closing = False
         while not closing:
             item = self._queue.get()
@@ -254,7 +297,7 @@ class ComplianceGate:
             closing = item is None
             if batch:
                 try:
-                    self.audit.append_many(batch)
+                    self._append(batch)
                 except Exception:
                     log.exception("audit log write failed for %d records", len(batch))
 
@@ -264,3 +307,5 @@ class ComplianceGate:
             self._queue.put(None)
             await asyncio.get_running_loop().run_in_executor(None, self._writer.join)
             self._writer = None
+        if self.audit is not None:
+            self.audit.close()

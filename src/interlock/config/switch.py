@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from interlock.config.load import LoadedConfig
 from interlock.gateway.runtime import Runtime
-from interlock.gateway.service import Gateway
+from interlock.gateway.pipeline import Pipeline
 
 log = logging.getLogger("interlock.reload")
 
@@ -21,11 +21,18 @@ log = logging.getLogger("interlock.reload")
 class RuntimeSwitch:
     def __init__(self, runtime: Runtime, *, drain_s: float = 600.0, say: Callable[[str], None] = log.info) -> None:
         self.runtime = runtime
-        self.gateway = Gateway(runtime)
+        self._pipeline: Pipeline | None = None
         self.drain_s = drain_s
         self.say = say
         self._tasks: set[asyncio.Task[None]] = set()
         self.switched = asyncio.Event()
+
+    @property
+    def pipeline(self) -> Pipeline:
+        """The active runtime's pipeline (built once the runtime has started)."""
+        if self._pipeline is None or self._pipeline.runtime is not self.runtime:
+            self._pipeline = Pipeline(self.runtime)
+        return self._pipeline
 
     def apply(self, loaded: LoadedConfig) -> None:
         """The reloader's ``apply``: validate by building (raises to reject), then switch in the background."""
@@ -42,7 +49,7 @@ class RuntimeSwitch:
             await new.aclose()
             return
         old = self.runtime
-        self.runtime, self.gateway = new, Gateway(new)
+        self.runtime, self._pipeline = new, Pipeline(new)
         self.say(f"config {new.config_hash} is now serving (was {old.config_hash})")
         self.switched.set()
         await self._drain(old)

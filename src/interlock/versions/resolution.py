@@ -15,7 +15,8 @@ from decimal import Decimal
 from interlock.catalog.catalog import CatalogModel
 from interlock.config.deployments import DeploymentBase
 from interlock.config.schema import GatewayConfig
-from interlock.providers.base import ChatRequest, Provider, Usage
+from interlock.providers.base import ChatRequest, Provider
+from interlock.types import Usage
 from interlock.versions.canary import choose_target
 from interlock.versions.lifecycle import LifecycleGate, LifecycleState, LifecycleVerdict, gone_error
 from interlock.versions.pinning import families_for, resolve_pin

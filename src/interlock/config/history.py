@@ -99,6 +99,11 @@ class ConfigHistory:
         rows = self.list(limit=1)
         return rows[0] if rows else None
 
+    def newest_notice(self) -> tuple[int, str] | None:
+        """``(id, config hash)`` of the newest row, cheaply: what peers poll to learn of a change."""
+        rows = self.db.fetchall("SELECT id, config_hash FROM config_history ORDER BY id DESC LIMIT 1")
+        return (int(rows[0][0]), str(rows[0][1])) if rows else None
+
     def list(self, limit: int | None = 50) -> list[HistoryEntry]:
         """Newest first."""
         sql = f"SELECT {_COLUMNS} FROM config_history ORDER BY id DESC"
