@@ -15,11 +15,14 @@ import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
 from psycopg import sql
 from redis.asyncio import Redis
+
+from interlock.storage.database import Database, open_database
 
 PG_HOST, PG_PORT = "127.0.0.1", 5432
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
@@ -104,3 +107,16 @@ async def redis_prefix(redis_client: Redis) -> AsyncIterator[str]:
     keys = [key async for key in redis_client.scan_iter(match=f"{prefix}*", count=500)]
     if keys:
         await redis_client.delete(*keys)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A database on a SQLite file, then on the real PostgreSQL (its own schema, dropped afterwards)."""
+    if request.param == "sqlite":
+        db = open_database(str(tmp_path / "interlock.db"))
+    else:
+        db = open_database(
+            request.getfixturevalue("postgres_url"), schema=request.getfixturevalue("pg_schema")
+        )
+    yield db
+    db.close()

@@ -40,9 +40,9 @@ from interlock.config.load import config_from_object
 from interlock.config.schema import GatewayConfig
 from interlock.gateway.runtime import Runtime
 from interlock.storage.database import open_database
-from interlock.storage.keys import SqlKeyStore
-from interlock.storage.ledger import SqlLedgerStore
-from interlock.storage.records import UsageRecord
+from interlock.accounting.keys import SqlKeyStore
+from interlock.accounting.ledger import SqlLedgerStore
+from interlock.accounting.records import UsageRecord
 
 ADMIN_ENV = "INTERLOCK_BENCH_ADMIN_KEY"
 TOTALS = "SELECT SUM(requests), SUM(errors) FROM usage_hourly WHERE dim = 'all'"

@@ -274,6 +274,25 @@ def start_gateways(stack: ExitStack, args: argparse.Namespace, config: Path, tmp
     return gateways
 
 
+def start_litellm(stack: ExitStack, binary: str, upstream_port: int, tmp: Path) -> Process:
+    """LiteLLM's proxy (its own install: ``--litellm /path/to/venv/bin/litellm``) in front of the same
+    mock, 2 workers, no database: the peer the issue compares against, in the same run."""
+    config = tmp / "litellm.yaml"
+    config.write_text(
+        "model_list:\n"
+        f"  - model_name: {MODEL}\n"
+        "    litellm_params:\n"
+        f"      model: openai/{MODEL}\n"
+        f"      api_base: http://127.0.0.1:{upstream_port}/v1\n"
+        "      api_key: bench\n"
+    )
+    port = free_port()
+    argv = [binary, "--config", str(config), "--port", str(port), "--num_workers", "2"]
+    env = dict(os.environ, LITELLM_LOG="ERROR")
+    return stack.enter_context(running("litellm", "gateway", argv, port, f"http://127.0.0.1:{port}/health/liveliness",
+                                       tmp / "litellm.log", env))
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--concurrency", type=lambda s: [int(x) for x in s.split(",")], default=[1, 16, 64])
@@ -286,6 +305,7 @@ def parse_args() -> argparse.Namespace:
                              "default: the installed package, named gw)")
     parser.add_argument("--granian", action="append", metavar="NAME",
                         help="serve the --gateway of this name with granian instead of uvicorn")
+    parser.add_argument("--litellm", metavar="PATH", help="also measure LiteLLM's proxy (path to its `litellm` command)")
     parser.add_argument("--passes", type=int, default=2, help="repeat every measurement; medians are reported")
     parser.add_argument("--duration", type=float, default=3.0, help="measured seconds per run")
     parser.add_argument("--warmup", type=float, default=0.5, help="unmeasured seconds before each run")
@@ -305,6 +325,8 @@ def main() -> None:
         config = tmp / "gateway.yaml"
         config.write_text(gateway_config(mock_port))
         gateways = start_gateways(stack, args, config, tmp)
+        if args.litellm:
+            gateways.append(start_litellm(stack, args.litellm, mock_port, tmp))
         started, load_before = time.monotonic(), os.getloadavg()[0]
         results = run_passes(args, mock, gateways)
         elapsed, load_after = time.monotonic() - started, os.getloadavg()[0]

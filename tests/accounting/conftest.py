@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
-from services import pg_schema, postgres_url, redis_client, redis_prefix, redis_url  # noqa: F401  (fixtures)
+from services import database, pg_schema, postgres_url, redis_client, redis_prefix, redis_url  # noqa: F401  (fixtures)
 
 from interlock.accounting.budgets import BudgetLimits, BudgetStore
 from interlock.accounting.memory_budgets import InMemoryBudgetStore

@@ -21,7 +21,7 @@ from interlock.accounting.sql_ratelimits import SqlRateLimiter
 from interlock.accounting.stores import open_counters, worker_count
 from interlock.errors import BudgetExceeded, RateLimited
 from interlock.storage.database import open_database
-from interlock.storage.instances import DATABASE_BUDGETS, PROCESS_BUDGETS
+from interlock.accounting.instances import DATABASE_BUDGETS, PROCESS_BUDGETS
 
 CALLS_PER_WORKER = 25
 COST = Decimal("0.02")

@@ -13,8 +13,8 @@ import pytest
 from interlock.config.defaults import EMBEDDED_MODEL
 from interlock.evaluation import ItemResult, Results, ResultsHeader
 from interlock.storage.database import open_database
-from interlock.storage.ledger import SqlLedgerStore
-from interlock.storage.records import UsageRecord
+from interlock.accounting.ledger import SqlLedgerStore
+from interlock.accounting.records import UsageRecord
 
 FRONTIER = "frontier-large"
 # (model, category) -> scores of its items, paired by position (40 per task: enough for calibration's

@@ -22,7 +22,7 @@ from interlock.compliance.audit import AuditLog
 from interlock.config.defaults import default_config
 from interlock.config.load import parse_config
 from interlock.storage.database import open_database
-from interlock.storage.keys import SqlKeyStore
+from interlock.accounting.keys import SqlKeyStore
 
 ADMIN_KEY = "workers-admin-key"
 BUDGET_USD = Decimal("0.40")

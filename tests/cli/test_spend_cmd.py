@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 
 from interlock.cli.main import app
 from interlock.storage.database import open_database
-from interlock.storage.ledger import SqlLedgerStore
-from interlock.storage.records import UsageRecord
+from interlock.accounting.ledger import SqlLedgerStore
+from interlock.accounting.records import UsageRecord
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "examples" / "cost-scenario.yaml"

@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 from interlock.cli.main import app
 from interlock.config.load import parse_config
 from interlock.storage.database import open_database
-from interlock.storage.ledger import SqlLedgerStore
-from interlock.storage.records import UsageRecord
+from interlock.accounting.ledger import SqlLedgerStore
+from interlock.accounting.records import UsageRecord
 from interlock.config.history import ConfigHistory
 from interlock.versions.migrations import open_versions_database
 from interlock.versions.results import ShadowResult, SideOutcome

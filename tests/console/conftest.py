@@ -15,7 +15,7 @@ from gateway_harness import openai_deployment, running_gateway
 
 from interlock.gateway.runtime import Runtime
 from interlock.storage.database import default_sqlite_path
-from interlock.storage.keys import SqlKeyStore
+from interlock.accounting.keys import SqlKeyStore
 
 ADMIN_ENV = "INTERLOCK_TEST_CONSOLE_ADMIN_KEY"
 ADMIN_KEY = "console-admin-secret-0123456789"

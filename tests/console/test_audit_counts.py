@@ -7,7 +7,7 @@ from pathlib import Path
 
 from interlock.compliance.audit import AuditEntry, AuditLog
 from interlock.console.audit_counts import AuditCounts
-from interlock.storage.ledger import hour_key
+from interlock.accounting.ledger import hour_key
 
 
 def entry(n: int, classes: list[str], action: str) -> AuditEntry:

@@ -12,8 +12,8 @@ from services import pg_schema, postgres_url  # noqa: F401  (fixtures)
 
 from interlock.console.ledger_views import LedgerViews, Window, projection
 from interlock.storage.database import Database, open_database
-from interlock.storage.ledger import SqlLedgerStore
-from interlock.storage.records import UsageRecord
+from interlock.accounting.ledger import SqlLedgerStore
+from interlock.accounting.records import UsageRecord
 
 NOW = datetime.now(UTC)
 
@@ -120,7 +120,7 @@ def test_projection_prices_five_million_calls_at_the_windows_rate() -> None:
 
 
 def test_an_upgraded_ledger_rolls_up_its_existing_records(tmp_path: Path) -> None:
-    from interlock.storage.ledger import _INSERT, _row_values
+    from interlock.accounting.ledger import _INSERT, _row_values
     from interlock.storage.migrations import MIGRATIONS, migrate
     from interlock.storage.sqlite import SQLiteDatabase
 

@@ -40,7 +40,7 @@ from services import postgres_url, redis_url  # noqa: F401  (fixtures)
 
 from interlock.compliance.audit_postgres import PostgresAuditLog
 from interlock.storage.database import open_database
-from interlock.storage.keys import SqlKeyStore
+from interlock.accounting.keys import SqlKeyStore
 
 REPLICAS = 3
 REQUESTS = 150

@@ -27,8 +27,8 @@ from interlock.compliance.audit import AuditLog
 from interlock.gateway.runtime import Runtime
 from interlock.routing.tokens import count_messages
 from interlock.storage.database import open_database
-from interlock.storage.keys import SqlKeyStore
-from interlock.storage.ledger import SqlLedgerStore
+from interlock.accounting.keys import SqlKeyStore
+from interlock.accounting.ledger import SqlLedgerStore
 
 D = Decimal
 MTOK = 1_000_000

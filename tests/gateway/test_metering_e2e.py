@@ -22,7 +22,7 @@ from interlock.accounting.pricebook import PriceBook
 from interlock.config.schema import GatewayConfig
 from interlock.accounting.metering import Metering
 from interlock.storage.database import open_database
-from interlock.storage.ledger import SqlLedgerStore
+from interlock.accounting.ledger import SqlLedgerStore
 
 
 def _cli(db: Path | str, *args: str) -> str:

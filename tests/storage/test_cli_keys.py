@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from interlock.cli.keys import keys_app
 from interlock.storage.database import open_database
-from interlock.storage.keys import SqlKeyStore
+from interlock.accounting.keys import SqlKeyStore
 
 app = typer.Typer()
 app.add_typer(keys_app, name="keys")

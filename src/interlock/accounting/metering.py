@@ -28,12 +28,12 @@ from interlock.config.schema import GatewayConfig
 from interlock.errors import PermissionDenied
 from interlock.observability.record import RequestRecord
 from interlock.storage.database import ENV_DB_URL, Database, open_database
-from interlock.storage.instances import InstanceRegistry, unshared_budget_warning
-from interlock.storage.key_auth import KeyAuthenticator
-from interlock.storage.keys import ApiKey, SqlKeyStore
-from interlock.storage.ledger import LedgerStore, SqlLedgerStore
-from interlock.storage.records import UsageRecord
-from interlock.storage.writer import LedgerWriter
+from interlock.accounting.instances import InstanceRegistry, unshared_budget_warning
+from interlock.accounting.key_auth import KeyAuthenticator
+from interlock.accounting.keys import ApiKey, SqlKeyStore
+from interlock.accounting.ledger import LedgerSink, SqlLedgerStore
+from interlock.accounting.records import UsageRecord
+from interlock.accounting.writer import LedgerWriter
 from interlock.types import Usage
 
 log = logging.getLogger("interlock.metering")
@@ -64,7 +64,7 @@ HEARTBEAT_S = 15.0
 
 class Metering:
     def __init__(self, config: GatewayConfig, prices: PriceBook, *, instance_id: str | None = None,
-                 ledger: LedgerStore | None = None) -> None:
+                 ledger: LedgerSink | None = None) -> None:
         """``instance_id`` names this process in the database (default: host, pid and a per-process token);
         ``ledger`` is where the ledger writer's batches go (default: this process's own connection)."""
         acc = config.accounting

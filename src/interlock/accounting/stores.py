@@ -21,7 +21,7 @@ from interlock.accounting.memory_budgets import InMemoryBudgetStore
 from interlock.accounting.ratelimits import InMemoryRateLimiter, RateLimiter
 from interlock.accounting.settings import AccountingSettings
 from interlock.storage.database import ENV_DB_URL, Database, open_database
-from interlock.storage.instances import DATABASE_BUDGETS, PROCESS_BUDGETS, budget_scope
+from interlock.accounting.instances import DATABASE_BUDGETS, PROCESS_BUDGETS, budget_scope
 
 ENV_WORKERS = "INTERLOCK_WORKERS"
 

@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from interlock import console
 from interlock.api import admin_routes, anthropic_routes, health_routes, openai_routes
@@ -27,7 +27,7 @@ from interlock.versions.migrations import open_versions_database
 from interlock.config.reload import ConfigReloader
 
 
-def _routes() -> list[Route]:
+def _routes() -> list[BaseRoute]:
     return [
         Route("/v1/chat/completions", openai_routes.chat_completions, methods=["POST"]),
         Route("/v1/models", openai_routes.list_models, methods=["GET"]),
@@ -40,7 +40,7 @@ def _routes() -> list[Route]:
         Route("/admin/deployments", admin_routes.deployments, methods=["GET"]),
         Route("/admin/reload", admin_routes.reload, methods=["POST"]),
         Route("/admin/config", admin_routes.config, methods=["GET"]),
-        console.mount(),  # type: ignore[list-item]  # /console: the web console (a Mount, not a Route)
+        console.mount(),  # /console: the web console (a Mount, not a Route)
     ]
 
 

@@ -32,23 +32,35 @@ async def wait_for_disconnect(receive: Receive) -> None:
         pass
 
 
+WATCH_AFTER_S = 0.05
+"""Most answers are done sooner than this; only a call still running then gets a watcher task."""
+
+
 class cancel_on_disconnect:  # noqa: N801 - used like ``asyncio.timeout``
     """``async with cancel_on_disconnect(receive):`` cancels the block when the client leaves.
 
     The block then ends with ``ClientDisconnected`` instead of ``CancelledError``; a cancellation
-    from anywhere else (server shutdown) passes through untouched.
+    from anywhere else (server shutdown) passes through untouched. The watcher task starts only
+    once the block has run for ``watch_after_s``: a fast answer costs a timer, not a task, and a
+    client that leaves a slow call is still noticed within that delay.
     """
 
-    def __init__(self, receive: Receive) -> None:
+    def __init__(self, receive: Receive, watch_after_s: float = WATCH_AFTER_S) -> None:
         self._receive = receive
+        self._watch_after_s = watch_after_s
         self._task: asyncio.Task[object] | None = None
+        self._timer: asyncio.TimerHandle | None = None
         self._watcher: asyncio.Future[None] | None = None
         self.disconnected = False
 
     async def __aenter__(self) -> cancel_on_disconnect:
         self._task = asyncio.current_task()
-        self._watcher = asyncio.ensure_future(self._watch())
+        self._timer = asyncio.get_running_loop().call_later(self._watch_after_s, self._start_watching)
         return self
+
+    def _start_watching(self) -> None:
+        self._timer = None
+        self._watcher = asyncio.ensure_future(self._watch())
 
     async def _watch(self) -> None:
         await wait_for_disconnect(self._receive)
@@ -59,8 +71,11 @@ class cancel_on_disconnect:  # noqa: N801 - used like ``asyncio.timeout``
     async def __aexit__(
         self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> bool:
-        assert self._watcher is not None and self._task is not None
-        self._watcher.cancel()
+        assert self._task is not None
+        if self._timer is not None:
+            self._timer.cancel()
+        if self._watcher is not None:
+            self._watcher.cancel()
         if self.disconnected and et is not None and issubclass(et, asyncio.CancelledError):
             if self._task.uncancel() == 0:  # the client's leaving was the only cancellation
                 raise ClientDisconnected("The client closed the connection before the answer was ready.")

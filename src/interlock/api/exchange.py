@@ -52,11 +52,20 @@ def app_state(request: Request) -> AppState:
     return request.app.state.interlock  # type: ignore[no-any-return]
 
 
+_WANTED = frozenset({b"authorization", b"x-api-key", b"x-interlock-route", b"x-interlock-pin"})
+
+
 def context_for(request: Request, pipeline: Pipeline, endpoint: str) -> RequestContext:
+    """The request as the pipeline sees it; the headers it needs are read in one pass over the raw list."""
+    found: dict[bytes, str] = {}
+    for name, value in request.scope["headers"]:
+        if name in _WANTED and name not in found:
+            found[name] = value.decode("latin-1")
     rec = RequestRecord(request_id=request.state.request_id, upstream_request_id=upstream_request_id(request),
                         endpoint=endpoint)
     return RequestContext(
-        record=rec, presented_key=presented_key(request), hints=hints_from(request),
+        record=rec, presented_key=found.get(b"authorization") or found.get(b"x-api-key"),
+        hints=Hints(route=found.get(b"x-interlock-route"), pin=found.get(b"x-interlock-pin")),
         read_body=partial(read_json, request, pipeline.max_body_bytes),
         watch_client=partial(cancel_on_disconnect, request.receive),
     )

@@ -29,7 +29,7 @@ from interlock.routing.features import Features
 from interlock.routing.policy import decide
 from interlock.routing.quality import CATEGORIES, load_quality_table
 from interlock.storage.database import default_sqlite_path, is_postgres_url, open_database
-from interlock.storage.ledger import SqlLedgerStore
+from interlock.accounting.ledger import SqlLedgerStore
 
 # Used without --mix and without classified ledger traffic: (category, share, prompt, completion tokens).
 DEFAULT_MIX: tuple[tuple[str, str, int, int], ...] = (

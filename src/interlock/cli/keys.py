@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from interlock.storage.database import ENV_DB_URL, open_database
-from interlock.storage.keys import ApiKey, SqlKeyStore
+from interlock.accounting.keys import ApiKey, SqlKeyStore
 
 keys_app = typer.Typer(help="Create, list and revoke virtual API keys.", no_args_is_help=True)
 

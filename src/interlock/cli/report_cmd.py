@@ -20,7 +20,7 @@ from interlock.catalog.catalog import Catalog
 from interlock.cli.loading import load_or_exit
 from interlock.errors import ModelNotFound
 from interlock.storage.database import ENV_DB_URL, default_sqlite_path, is_postgres_url, open_database
-from interlock.storage.ledger import DAYS_PER_MONTH, SqlLedgerStore, monthly_projection
+from interlock.accounting.ledger import DAYS_PER_MONTH, SqlLedgerStore, monthly_projection
 
 if TYPE_CHECKING:
     from interlock.evaluation import Results

@@ -20,8 +20,8 @@ from rich.table import Table
 
 from interlock.cli.report_cmd import ledger_url
 from interlock.storage.database import ENV_DB_URL, open_database
-from interlock.storage.ledger import SqlLedgerStore
-from interlock.storage.records import SpendRow
+from interlock.accounting.ledger import SqlLedgerStore
+from interlock.accounting.records import SpendRow
 
 console = Console()
 

@@ -14,7 +14,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -179,7 +179,7 @@ class RedactingProvider(WrappedProvider):
 
 
 class ComplianceGate:
-    def __init__(self, policy: CompliancePolicy, deployments: list[DeploymentBase], audit_path: str | Path | None,
+    def __init__(self, policy: CompliancePolicy, deployments: Sequence[DeploymentBase], audit_path: str | Path | None,
                  *, always_scan: bool = False, append: Callable[[list[AuditEntry]], object] | None = None) -> None:
         """``always_scan``: scan even when no rule could act (a dry run shows detections; an alias that
         shadows traffic must see sensitive requests, which are never mirrored). ``append`` writes a batch

@@ -20,7 +20,7 @@ from types import TracebackType
 from typing import Any
 
 from interlock.storage.database import Database, default_sqlite_path
-from interlock.storage.keys import CreatedKey, SqlKeyStore
+from interlock.accounting.keys import CreatedKey, SqlKeyStore
 
 log = logging.getLogger("interlock.console")
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from interlock.console.audit_counts import AuditCounts
 from interlock.console.ledger_views import LedgerViews, Window
 from interlock.storage.database import Database, default_sqlite_path
-from interlock.storage.ledger import hour_key
+from interlock.accounting.ledger import hour_key
 from interlock.versions.lifecycle import state_on
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from interlock.storage.database import Database, as_datetime, as_decimal
-from interlock.storage.ledger import HOURLY_DIMENSIONS, hour_key
+from interlock.accounting.ledger import HOURLY_DIMENSIONS, hour_key
 
 PROJECTED_CALLS = 5_000_000
 _SUMS = """SUM(requests), SUM(errors), SUM(prompt_tokens), SUM(completion_tokens), SUM(cost_usd),

@@ -11,7 +11,7 @@ import asyncio
 import logging
 
 from interlock.storage.database import Database
-from interlock.storage.ledger import SqlLedgerStore
+from interlock.accounting.ledger import SqlLedgerStore
 
 log = logging.getLogger("interlock.console")
 

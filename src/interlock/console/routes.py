@@ -229,7 +229,7 @@ class Console:
         db = _db(request)
         if db is None:
             return _error("This gateway has no key database.", 409, "no_database")
-        from interlock.storage.keys import SqlKeyStore
+        from interlock.accounting.keys import SqlKeyStore
 
         key_id = request.path_params["key_id"]
         if not await asyncio.to_thread(SqlKeyStore(db).revoke, key_id):

@@ -13,7 +13,7 @@ from interlock.accounting.periods import Period, next_reset, window_start
 from interlock.console.ledger_views import LedgerViews, Window, projection
 from interlock.gateway.runtime import Runtime
 from interlock.storage.database import Database
-from interlock.storage.keys import ApiKey, SqlKeyStore
+from interlock.accounting.keys import ApiKey, SqlKeyStore
 
 GROUPS = ("team", "key", "model", "route", "category", "deployment")
 TOP_SERIES = 5

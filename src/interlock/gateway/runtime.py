@@ -16,7 +16,7 @@ from interlock.config.load import LoadedConfig
 from interlock.config.reload import unchanged_deployments
 from interlock.gateway.preflight import Preflight, start_up_lines
 from interlock.observability.metrics import GatewayMetrics
-from interlock.observability.tracing import RequestTracer, carry_trace_sink
+from interlock.observability.tracing import RequestTracer, TraceSink, carry_trace_sink
 from interlock.providers.base import Provider
 from interlock.providers.registry import build_provider
 from interlock.providers.types import default_concurrency
@@ -35,6 +35,10 @@ log = logging.getLogger("interlock.runtime")
 
 
 class Runtime:
+    metrics: GatewayMetrics
+    traces: TraceSink | None
+    classifier: Classifier
+
     def __init__(
         self,
         loaded: LoadedConfig,

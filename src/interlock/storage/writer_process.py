@@ -2,7 +2,7 @@
 
 The SQL, the audit chain's hashing and the ledger's hourly roll-ups then run outside the
 process that serves requests, so they never hold its GIL against the event loop. The gateway
-keeps its own batching (``storage/writer.py`` for the ledger, the audit thread in
+keeps its own batching (``accounting/writer.py`` for the ledger, the audit thread in
 ``compliance/gate.py``); their worker threads hand each batch over a pipe and wait for the
 child's answer, which releases the GIL while they wait. A failed write comes back as an
 exception, so the ledger keeps its records and retries as before. A child that died is started
@@ -29,7 +29,7 @@ Opener = Callable[[], Any]
 def open_ledger(database_url: str | None) -> Any:
     """The ledger store on ``database_url`` (None: the default SQLite file), opened in the child."""
     from interlock.storage.database import open_database
-    from interlock.storage.ledger import SqlLedgerStore
+    from interlock.accounting.ledger import SqlLedgerStore
 
     return SqlLedgerStore(open_database(database_url))
 
@@ -151,7 +151,7 @@ class WriterProcess:
 
 
 class _LedgerProxy:
-    """The ledger store as the ledger writer sees it: ``append`` commits in the child."""
+    """A ``LedgerSink`` (what the ledger writer needs of a store): ``append`` commits in the child."""
 
     def __init__(self, owner: WriterProcess) -> None:
         self._owner = owner

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from interlock.storage.database import Database
-from interlock.storage.instances import (
+from interlock.accounting.instances import (
     PROCESS_BUDGETS,
     InstanceRegistry,
     budget_scope,

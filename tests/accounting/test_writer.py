@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from interlock.storage.database import Database, open_database
-from interlock.storage.ledger import SqlLedgerStore
-from interlock.storage.records import UsageRecord
-from interlock.storage.writer import LedgerClosed, LedgerWriteError, LedgerWriter
+from interlock.accounting.ledger import SqlLedgerStore
+from interlock.accounting.records import UsageRecord
+from interlock.accounting.writer import LedgerClosed, LedgerWriteError, LedgerWriter
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 
@@ -107,9 +107,9 @@ async def test_close_reports_records_it_could_not_write(tmp_path: Path) -> None:
 CHILD = textwrap.dedent("""
     import asyncio, signal, sys
     from interlock.storage.database import open_database
-    from interlock.storage.ledger import SqlLedgerStore
-    from interlock.storage.records import UsageRecord
-    from interlock.storage.writer import LedgerWriter
+    from interlock.accounting.ledger import SqlLedgerStore
+    from interlock.accounting.records import UsageRecord
+    from interlock.accounting.writer import LedgerWriter
 
     async def main(path):
         writer = LedgerWriter(SqlLedgerStore(open_database(path)), batch_size=50, flush_interval_s=0.2)

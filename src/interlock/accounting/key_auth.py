@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 
 from interlock.errors import AuthenticationFailed
-from interlock.storage.keys import ApiKey, KeyStore, hash_key
+from interlock.accounting.keys import ApiKey, KeyStore, hash_key
 
 _MAX_ENTRIES = 10_000
 

@@ -11,8 +11,8 @@ import psycopg
 import pytest
 
 from interlock.storage.database import Database, open_database
-from interlock.storage.ledger import SqlLedgerStore, monthly_projection
-from interlock.storage.records import UsageRecord
+from interlock.accounting.ledger import SqlLedgerStore, monthly_projection
+from interlock.accounting.records import UsageRecord
 
 D = Decimal
 T0 = datetime(2025, 6, 10, 9, 0, tzinfo=UTC)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from interlock.storage.database import Database, open_database
-from interlock.storage.keys import SqlKeyStore
+from interlock.accounting.keys import SqlKeyStore
 
 
 def test_create_returns_the_key_once_and_stores_only_its_hash(database: Database) -> None:

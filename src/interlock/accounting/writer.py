@@ -14,8 +14,8 @@ import contextlib
 import logging
 from types import TracebackType
 
-from interlock.storage.ledger import LedgerStore
-from interlock.storage.records import UsageRecord
+from interlock.accounting.ledger import LedgerSink
+from interlock.accounting.records import UsageRecord
 
 log = logging.getLogger("interlock.ledger")
 
@@ -31,7 +31,7 @@ class LedgerClosed(RuntimeError):
 class LedgerWriter:
     def __init__(
         self,
-        store: LedgerStore,
+        store: LedgerSink,
         *,
         batch_size: int = 200,
         flush_interval_s: float = 1.0,

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from interlock.storage.database import Database, as_datetime, as_decimal, to_utc
-from interlock.storage.records import (
+from interlock.accounting.records import (
     GROUP_COLUMNS,
     RECORD_COLUMNS,
     GroupBy,
@@ -95,6 +95,12 @@ def _hourly_rows(records: Sequence[UsageRecord]) -> list[list[Any]]:
                 row[k] += amount
     # one order for every writer: concurrent upserts on PostgreSQL then lock rows alike and cannot deadlock
     return [[*key, *totals[key]] for key in sorted(totals, key=lambda k: (k[1], k[2], k[0]))]
+
+
+class LedgerSink(Protocol):
+    """Where the ledger writer's batches go: a store, or the writer process standing in for one."""
+
+    def append(self, records: Sequence[UsageRecord]) -> None: ...
 
 
 class LedgerStore(Protocol):

@@ -6,8 +6,8 @@ import pytest
 
 from interlock.errors import AuthenticationFailed
 from interlock.storage.database import Database
-from interlock.storage.key_auth import KeyAuthenticator
-from interlock.storage.keys import SqlKeyStore
+from interlock.accounting.key_auth import KeyAuthenticator
+from interlock.accounting.keys import SqlKeyStore
 
 
 class Ticker:
