@@ -288,7 +288,8 @@ def start_litellm(stack: ExitStack, binary: str, upstream_port: int, tmp: Path) 
     )
     port = free_port()
     argv = [binary, "--config", str(config), "--port", str(port), "--num_workers", "2"]
-    env = dict(os.environ, LITELLM_LOG="ERROR")
+    # no master key: this is a loopback benchmark, and interlock runs without auth here too
+    env = dict(os.environ, LITELLM_LOG="ERROR", LITELLM_DANGEROUSLY_PERMIT_WEAK_OR_UNSET_MASTER_KEY="true")
     return stack.enter_context(running("litellm", "gateway", argv, port, f"http://127.0.0.1:{port}/health/liveliness",
                                        tmp / "litellm.log", env))
 
