@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from services import database, pg_schema, postgres_url  # noqa: F401  (fixtures)
 from gateway_harness import openai_deployment, running_gateway
 
 from interlock.gateway.runtime import Runtime

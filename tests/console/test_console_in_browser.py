@@ -10,20 +10,14 @@ errors and no failed requests. A screenshot of each page is saved in ``$INTERLOC
 from __future__ import annotations
 
 import base64
-import contextlib
 import os
-import shutil
-import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from reports.test_report_in_browser import CHROMIUM_FLAGS, VIEWPORT, WAIT_S, DevTools
-from services import in_ci
-from websockets.sync.client import connect
+from reports.test_report_in_browser import CHROMIUM_FLAGS, VIEWPORT, WAIT_S, DevTools, launch_chromium
 
 from console.conftest import ADMIN_KEY, Gateway, write_suite
 
@@ -41,35 +35,8 @@ PAGES = ["overview", "routing", "deployments", "keys", "compliance", "evaluation
 
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[DevTools]:
-    binary = shutil.which("chromium")
-    if binary is None:
-        reason = "Debian's chromium is not installed (apt-get install chromium)"
-        if in_ci():
-            pytest.fail(f"{reason}, and CI=true requires it")
-        pytest.skip(f"{reason}; with CI=true this is a failure")
-    profile = tmp_path / "chromium-profile"
-    log = tmp_path / "chromium.log"
-    with log.open("wb") as log_file:
-        process = subprocess.Popen(
-            [binary, *FLAGS, f"--user-data-dir={profile}"],
-            stdin=subprocess.DEVNULL,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        port_file = profile / "DevToolsActivePort"
-        deadline = time.monotonic() + WAIT_S
-        while len(lines := (port_file.read_text().split() if port_file.exists() else [])) < 2:
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"Chromium did not start (exit {process.poll()}):\n{log.read_text()[-2000:]}")
-            time.sleep(0.05)
-        with connect(f"ws://127.0.0.1:{lines[0]}{lines[1]}", open_timeout=WAIT_S, max_size=None) as socket:
-            yield DevTools(socket)
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=WAIT_S)
+    with launch_chromium(tmp_path, FLAGS) as devtools:
+        yield devtools
 
 
 @pytest.fixture

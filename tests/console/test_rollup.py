@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from services import pg_schema, postgres_url  # noqa: F401  (fixtures)
 
 from interlock.console.ledger_views import LedgerViews, Window, projection
 from interlock.storage.database import Database, open_database
@@ -16,18 +14,6 @@ from interlock.accounting.ledger import SqlLedgerStore
 from interlock.accounting.records import UsageRecord
 
 NOW = datetime.now(UTC)
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    if request.param == "sqlite":
-        db = open_database(str(tmp_path / "interlock.db"))
-    else:
-        db = open_database(
-            request.getfixturevalue("postgres_url"), schema=request.getfixturevalue("pg_schema")
-        )
-    yield db
-    db.close()
 
 
 def records() -> list[UsageRecord]:

@@ -119,8 +119,10 @@ class DevTools:
         return reply["result"]["value"]
 
 
-@pytest.fixture
-def chromium(tmp_path: Path) -> Iterator[DevTools]:
+@contextlib.contextmanager
+def launch_chromium(tmp_path: Path, flags: list[str]) -> Iterator[DevTools]:
+    """Debian's Chromium, headless with ``flags``, driven over the DevTools protocol; skipped with the
+    reason when it is not installed, a failure when CI=true."""
     binary = shutil.which("chromium")
     if binary is None:
         reason = "Debian's chromium is not installed (apt-get install chromium)"
@@ -131,7 +133,7 @@ def chromium(tmp_path: Path) -> Iterator[DevTools]:
     log = tmp_path / "chromium.log"
     with log.open("wb") as log_file:
         process = subprocess.Popen(
-            [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}"],
+            [binary, *flags, f"--user-data-dir={profile}"],
             stdin=subprocess.DEVNULL,
             stdout=log_file,
             stderr=subprocess.STDOUT,
@@ -152,6 +154,12 @@ def chromium(tmp_path: Path) -> Iterator[DevTools]:
         with contextlib.suppress(ProcessLookupError):  # already gone if it failed to start
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=WAIT_S)
+
+
+@pytest.fixture
+def chromium(tmp_path: Path) -> Iterator[DevTools]:
+    with launch_chromium(tmp_path, CHROMIUM_FLAGS) as devtools:
+        yield devtools
 
 
 PAGE_STATE = """(async () => {

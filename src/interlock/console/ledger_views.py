@@ -137,29 +137,10 @@ class LedgerViews:
 
     def recent(self, limit: int = 50) -> list[dict[str, Any]]:
         """The newest usage records: the routing decisions, their reasons and outcomes (no prompt text)."""
-        rows = self.db.fetchall(
-            "SELECT ts, request_id, key_id, team, route, category, model, model_version, deployment, "
-            "decision_reason, status, cost_usd, baseline_cost_usd, latency_ms, attempts, config_hash "
-            f"FROM usage_records ORDER BY id DESC LIMIT {int(limit)}"
-        )
-        names = (
-            "ts",
-            "request_id",
-            "key_id",
-            "team",
-            "route",
-            "category",
-            "model",
-            "model_version",
-            "deployment",
-            "decision_reason",
-            "status",
-            "cost_usd",
-            "baseline_cost_usd",
-            "latency_ms",
-            "attempts",
-            "config_hash",
-        )
+        names = ("ts", "request_id", "key_id", "team", "route", "category", "model", "model_version", "deployment",
+                 "decision_reason", "status", "cost_usd", "baseline_cost_usd", "latency_ms", "attempts",
+                 "config_hash")
+        rows = self.db.fetchall(f"SELECT {', '.join(names)} FROM usage_records ORDER BY id DESC LIMIT {int(limit)}")
         out = []
         for row in rows:
             item = dict(zip(names, row, strict=True))
