@@ -230,7 +230,7 @@ class Pipeline:
             tried = chain.attempts[-1].deployment if chain.attempts else ctx.tiers[0][0]
             rec.attempts, rec.report = len(chain.attempts), chain.report
             rec.deployment, rec.model = tried, self.runtime.catalog.deployments[tried].model
-            raise exc
+            raise
         await self.settle_usage(ctx, usage)
         return result, served
 
