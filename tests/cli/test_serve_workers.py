@@ -93,6 +93,14 @@ async def _hammer(url: str, key: str) -> tuple[list[int], list[str]]:
     return statuses, ok_ids
 
 
+def _requests_total(url: str) -> float:
+    """``interlock_requests_total`` over every series, as one scrape (one worker) reports it."""
+    with httpx.Client(timeout=5) as c:  # a fresh connection: the scrape lands on either worker
+        text = c.get(url + "/metrics").text
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith("interlock_requests_total{"))
+
+
 def _hashes(url: str, n: int) -> set[str]:
     """The config hash as n fresh connections see it (they land on either worker)."""
     seen = set()
@@ -130,6 +138,8 @@ def test_two_workers_share_budget_ledger_audit_and_reloads(openai_upstream, tmp_
             assert process.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
             time.sleep(0.2)
         statuses, ok_ids = asyncio.run(_hammer(url, key))
+        # whichever worker answers the scrape, the counters are the sum over both
+        assert {_requests_total(url) for _ in range(6)} == {float(REQUESTS)}
         path.write_text(config(2500.0))
         reload = httpx.post(url + "/admin/reload", headers={"authorization": f"Bearer {ADMIN_KEY}"}, timeout=10)
         assert reload.status_code == 200, reload.text

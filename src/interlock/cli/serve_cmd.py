@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import os
+import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from interlock.cli.serve_workers import (
 from interlock.config.schema import GatewayConfig
 from interlock.gateway.runtime import Runtime
 from interlock.observability.logging import configure_logging, startup_log, use_json_logs
+from interlock.observability.metrics import MULTIPROC_ENV
 
 console = Console(stderr=True)
 
@@ -106,8 +108,11 @@ def _serve_workers(count: int, config: GatewayConfig, path: Path | None, host: s
     say(f"Starting {count} worker processes; budgets and rate limits are shared through {shared}.")
     say("Loading models in each worker (the first start can take a little while) ...")
     os.environ.update(worker_environment(path, count, log_level, as_json, ready))
-    uvicorn.run(FACTORY, factory=True, workers=count, host=host, port=port, log_level="warning",
-                access_log=False, loop="auto", http="auto")
+    # metrics add up across the workers through files here (prometheus-client's multiprocess mode)
+    with tempfile.TemporaryDirectory(prefix="interlock-metrics-") as metrics_dir:
+        os.environ[MULTIPROC_ENV] = metrics_dir
+        uvicorn.run(FACTORY, factory=True, workers=count, host=host, port=port, log_level="warning",
+                    access_log=False, loop="auto", http="auto")
 
 
 def _json_say(markup: str) -> None:

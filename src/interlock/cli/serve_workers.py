@@ -9,12 +9,14 @@ configured): see ``accounting/stores.py``, ``compliance/audit.py`` and ``config/
 
 from __future__ import annotations
 
+import atexit
 import gc
 import math
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from prometheus_client.multiprocess import mark_process_dead
 from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
@@ -23,6 +25,7 @@ from starlette.applications import Starlette
 from interlock.accounting.stores import ENV_WORKERS
 from interlock.config.schema import GatewayConfig
 from interlock.observability.logging import configure_logging, startup_log
+from interlock.observability.metrics import MULTIPROC_ENV
 
 ENV_CONFIG = "INTERLOCK_CONFIG"
 ENV_LOG_LEVEL = "INTERLOCK_LOG_LEVEL"
@@ -117,6 +120,8 @@ def create_app(environ: Mapping[str, str] | None = None) -> Starlette:
 
     env = os.environ if environ is None else environ
     configure_logging(env.get(ENV_LOG_LEVEL, "INFO"))
+    if env.get(MULTIPROC_ENV):  # this worker's live gauges leave the sum when it exits
+        atexit.register(mark_process_dead, os.getpid())
     say = worker_say(env.get(ENV_LOG_FORMAT) == "json")
     config_path = Path(env[ENV_CONFIG]) if env.get(ENV_CONFIG) else None
     loaded = load_or_exit(config_path)

@@ -50,7 +50,9 @@ class _Hold:
         self.pipeline, self.ctx = pipeline, ctx
 
     async def __aenter__(self) -> _Hold:
-        self.pipeline.runtime.in_flight += 1
+        runtime = self.pipeline.runtime
+        runtime.in_flight += 1
+        runtime.metrics.in_flight.inc()
         return self
 
     async def __aexit__(self, et: type[BaseException] | None, exc: BaseException | None,
@@ -61,6 +63,7 @@ class _Hold:
                 await pipeline.settle(ctx, None)  # no budget hold outlives a request that failed
         finally:
             pipeline.runtime.in_flight -= 1
+            pipeline.runtime.metrics.in_flight.dec()
             error = ctx.error
             if isinstance(exc, InterlockError):
                 error = exc
@@ -226,7 +229,7 @@ class Pipeline:
             served = self._served(ctx, chain.report.served_by or ctx.tiers[0][0])
             result["model"] = served.deployment.model
             usage = Usage.from_openai(result.get("usage"))
-        except BaseException as exc:
+        except BaseException:
             tried = chain.attempts[-1].deployment if chain.attempts else ctx.tiers[0][0]
             rec.attempts, rec.report = len(chain.attempts), chain.report
             rec.deployment, rec.model = tried, self.runtime.catalog.deployments[tried].model

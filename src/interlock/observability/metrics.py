@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics import MetricWrapperBase
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from interlock.observability.record import RequestRecord
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+"""Set (to a fresh directory) for the workers of ``serve --workers N``: metrics then add up across them."""
+
 
 class Sample(Protocol):
     name: str
@@ -55,7 +61,9 @@ class GatewayMetrics:
             buckets=_LATENCY_BUCKETS, registry=self.registry,
         )
         self.tokens = Counter("interlock_tokens", "Tokens processed", (*labels, "kind"), registry=self.registry)
-        self.in_flight = Gauge("interlock_in_flight_requests", "Requests being served", registry=self.registry)
+        # with several workers, the sum over the live ones (prometheus-client's multiprocess mode)
+        self.in_flight = Gauge("interlock_in_flight_requests", "Requests being served", registry=self.registry,
+                               multiprocess_mode="livesum")
         # rule: policy (a calibrated task route), uncovered (a task the policy has no data for), priors
         self.routing = Counter("interlock_routing_decisions", "Routed requests by task and deciding rule",
                                ("route", "category", "rule"), registry=self.registry)
@@ -106,4 +114,13 @@ class GatewayMetrics:
             self._child(self.tokens, model, dep, "completion").inc(rec.usage.completion_tokens)
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        """The exposition text. With several workers (``PROMETHEUS_MULTIPROC_DIR`` set by ``serve
+        --workers``), counters and histograms are summed over every worker's files; the gauges
+        computed at scrape time (deployment health, breakers) are the scraped worker's own."""
+        if not os.environ.get(MULTIPROC_ENV):
+            return generate_latest(self.registry)
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+        for collector in self._watched.values():
+            registry.register(collector)
+        return generate_latest(registry)
