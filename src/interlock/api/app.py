@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from pathlib import Path
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -19,12 +19,12 @@ from interlock.api.middleware import RequestIdMiddleware
 from interlock.api.rendering import error_for_path
 from interlock.api.shield import UnexpectedErrorShield
 from interlock.api.state import AppState
+from interlock.config.history import ConfigHistory
+from interlock.config.reload import ConfigReloader
+from interlock.config.switch import RuntimeSwitch
 from interlock.errors import InterlockError, InvalidRequest, ModelNotFound
 from interlock.gateway.runtime import Runtime
-from interlock.config.switch import RuntimeSwitch
-from interlock.config.history import ConfigHistory
 from interlock.versions.migrations import open_versions_database
-from interlock.config.reload import ConfigReloader
 
 
 def _routes() -> list[BaseRoute]:

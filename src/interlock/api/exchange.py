@@ -39,15 +39,6 @@ class ChatRoute:
     render_error: Callable[[InterlockError], Response]
 
 
-def presented_key(request: Request) -> str | None:
-    """The client's key: OpenAI clients send ``Authorization: Bearer``, Anthropic clients ``x-api-key``."""
-    return request.headers.get("authorization") or request.headers.get("x-api-key")
-
-
-def hints_from(request: Request) -> Hints:
-    return Hints(route=request.headers.get("x-interlock-route"), pin=request.headers.get("x-interlock-pin"))
-
-
 def app_state(request: Request) -> AppState:
     return request.app.state.interlock  # type: ignore[no-any-return]
 

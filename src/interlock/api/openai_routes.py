@@ -7,14 +7,14 @@ from collections.abc import AsyncIterator
 from starlette.requests import Request
 from starlette.responses import Response
 
-from interlock.api.exchange import ChatRoute, app_state, context_for, hints_from, presented_key, serve_chat
+from interlock.api.exchange import ChatRoute, app_state, context_for, serve_chat
 from interlock.api.rendering import json_response, openai_error, sse_openai
 from interlock.errors import InterlockError
 from interlock.gateway.results import ChatResult
 from interlock.gateway.streaming import ChatStream
 from interlock.wire.openai_chat import parse_chat_request
 
-__all__ = ["chat_completions", "embeddings", "get_model", "hints_from", "list_models", "presented_key"]
+__all__ = ["chat_completions", "embeddings", "get_model", "list_models"]
 
 
 def _render(result: ChatResult) -> Response:

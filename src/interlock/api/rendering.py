@@ -14,6 +14,7 @@ from interlock.api.disconnect import wait_for_disconnect
 from interlock.errors import InterlockError
 from interlock.gateway.streaming import ChatStream
 
+
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(orjson.dumps(data), status_code=status, media_type="application/json", headers=headers)
 

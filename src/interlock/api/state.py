@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from interlock.gateway.runtime import Runtime
-from interlock.gateway.pipeline import Pipeline
-from interlock.config.switch import RuntimeSwitch
 from interlock.config.reload import ConfigReloader
+from interlock.config.switch import RuntimeSwitch
+from interlock.gateway.pipeline import Pipeline
+from interlock.gateway.runtime import Runtime
 
 
 @dataclass

@@ -78,7 +78,6 @@ class Assessment:
     redactions: dict[frozenset[str], Redaction] = field(default_factory=dict)
     unredactable: frozenset[str] = field(default_factory=frozenset)  # dropped: a value cannot be replaced
     sent_to: list[str] = field(default_factory=list)  # every deployment handed the body, in order
-    skipped: bool = False  # not scanned: no rule could change where this request goes
 
     @property
     def refused(self) -> bool:
@@ -202,10 +201,11 @@ class ComplianceGate:
     def assess(self, body: JSON, *, key_id: str | None, team: str | None, is_up: Callable[[str], bool]) -> Assessment:
         """Scan ``body`` and judge the deployments that are up; the caller refuses when none is allowed.
 
-        Not scanned at all when no rule could change the outcome for this caller (``skipped``).
+        Not scanned at all when no rule could change the outcome for this caller: the assessment is
+        then the same as for a request with nothing sensitive in it.
         """
         if self._no_rule_can_act(team, key_id):
-            return Assessment(body, SensitivityReport(), None, skipped=True)
+            return Assessment(body, SensitivityReport(), None)
         report = self.scanner.scan_request(body)
         rules = self.policy.rules_for(team=team, key=key_id)
         if not report.data_classes and not any(r.always for r in rules):

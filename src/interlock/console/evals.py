@@ -16,11 +16,11 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
-from interlock.storage.database import Database, default_sqlite_path
 from interlock.accounting.keys import CreatedKey, SqlKeyStore
+from interlock.evaluation.progress import NoProgress
+from interlock.storage.database import Database, default_sqlite_path
 
 log = logging.getLogger("interlock.console")
 
@@ -78,19 +78,11 @@ class EvalRun:
         }
 
 
-class _Progress:
+class _Progress(NoProgress):
     """The runner's progress seam, counting into the run the page polls."""
 
     def __init__(self, run: EvalRun) -> None:
         self.run = run
-
-    def __enter__(self) -> _Progress:
-        return self
-
-    def __exit__(
-        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        return None
 
     def add_work(self, model: str, count: int) -> None:
         self.run.total += count
