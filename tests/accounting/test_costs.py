@@ -80,3 +80,23 @@ def test_format_usd_is_fixed_point_and_says_unknown() -> None:
     assert format_usd(D("0.0037")) == "0.00370000"
     assert format_usd(D("1E-9"), places=10) == "0.0000000010"
     assert format_usd(None) == "unknown"
+
+
+def test_costs_keep_the_decimal_places_the_ledger_stores() -> None:
+    # the digits as written, not only the value: the ledger stores and reports the text
+    price = PerTokenPrice(input_per_mtok=D("0.10"), cached_input_per_mtok=D("0.025"),
+                          output_per_mtok=D("0.4"))
+    assert str(cost_usd(Tokens(prompt_tokens=2_000_000, completion_tokens=0), price)) == "0.200"
+    assert str(cost_usd(Tokens(prompt_tokens=1_000_000, completion_tokens=0), GPT_41)) == "2.00"
+    mixed = Tokens(prompt_tokens=30, completion_tokens=7, cached_tokens=10)
+    assert str(cost_usd(mixed, price)) == "0.00000505"
+    assert str(cost_usd(Tokens(prompt_tokens=-3, completion_tokens=-1, cached_tokens=-2), price)) == "0.000"
+    assert str(cost_usd(Tokens(prompt_tokens=5, completion_tokens=0, cached_tokens=9), price)) == "1.25E-7"
+
+
+def test_format_usd_rounds_half_even_at_any_number_of_places() -> None:
+    assert format_usd(D("0.000000125")) == "0.00000012"
+    assert format_usd(D("0.000000135")) == "0.00000014"
+    assert format_usd(D("2.5"), places=0) == "2"
+    assert format_usd(D("1.23456789012345678"), places=15) == "1.234567890123457"
+    assert format_usd(D("1234"), places=-2) == "1200"

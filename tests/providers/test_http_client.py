@@ -1,4 +1,4 @@
-"""The HTTP boundary: a body that cannot be encoded is the request's fault, never the deployment's."""
+"""The HTTP boundary: what it sends, and how it maps what comes back onto the error tree."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from resilience.faulty_upstream import FaultyUpstream
 
 from interlock.config.deployments import OpenAIDeployment
-from interlock.errors import InvalidRequest
+from interlock.errors import InvalidRequest, UpstreamMalformed
 from interlock.providers.base import ChatRequest
 from interlock.providers.openai_compat import OpenAICompatProvider
 from interlock.resilience.breaker import BreakerState
@@ -59,3 +59,27 @@ async def test_an_unencodable_body_is_a_client_error_that_never_opens_the_breake
         assert upstream.requests == []  # nothing was sent
     finally:
         await registry.aclose()
+
+
+@pytest.mark.parametrize(("fault", "stream", "message"), [
+    ("fault=malformed", False, r"sent a body that is not JSON \(application/json\)"),
+    ("fault=wrong_type", False, r"sent a body that is not JSON \(text/html\)"),
+    ("fault=wrong_type", True, r"answered a stream request with text/html, not text/event-stream"),
+])
+async def test_an_answer_of_the_wrong_shape_is_malformed_and_says_what_came(
+    upstream: FaultyUpstream, fault: str, stream: bool, message: str
+) -> None:
+    provider = OpenAICompatProvider(OpenAIDeployment(
+        type="openai", name="local", model="chat", vendor="test", perimeter="internal", context_window=4096,
+        base_url=upstream.url + "/v1", upstream_model=fault, price={"type": "unknown"}))
+    request = ChatRequest(body={"messages": [{"role": "user", "content": "hi"}]})
+    try:
+        with pytest.raises(UpstreamMalformed, match=message):
+            if stream:
+                async for _ in provider.stream(request):
+                    pass
+            else:
+                await provider.complete(request)
+    finally:
+        await provider.aclose()
+    assert upstream.requests == [(fault, stream)]

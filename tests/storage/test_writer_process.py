@@ -12,7 +12,7 @@ import pytest
 
 from interlock.accounting.ledger import SqlLedgerStore
 from interlock.accounting.records import UsageRecord
-from interlock.compliance.audit import AuditEntry, AuditLog, open_audit_log
+from interlock.compliance.audit import AuditEntry, AuditLog, Recipient, open_audit_log
 from interlock.storage.database import open_database
 from interlock.storage.writer_process import WriteFailed, WriterProcess, open_ledger
 
@@ -61,3 +61,42 @@ def test_a_write_the_child_cannot_do_comes_back_as_an_error(tmp_path: Path) -> N
         writer.close()
     with pytest.raises(WriteFailed, match="closed"):
         writer.write("ledger", _usage(1))
+
+
+def test_the_child_stores_what_the_stores_store_themselves(tmp_path: Path) -> None:
+    records = [UsageRecord(model="m", request_id=f"r{i}", team=("a" if i % 2 else None), prompt_tokens=i,
+                           cost_usd=Decimal(1) / Decimal(3 + i), baseline_cost_usd=Decimal("0.01")) for i in range(30)]
+    entries = [AuditEntry(f"req-{i}", ["secret", "personal"] if i % 2 else [], ["r1"], "route", "cfg", key_id="k",
+                          deployment="d", sent_to=[Recipient("d", "route", "internal", "eu")]) for i in range(30)]
+    writer = WriterProcess(partial(open_ledger, str(tmp_path / "child.db")), partial(open_audit_log, tmp_path / "child.sqlite"))
+    try:
+        writer.ledger.append(records)
+        assert writer.audit.append_many(entries) == []
+    finally:
+        writer.close()
+    direct = SqlLedgerStore(open_database(str(tmp_path / "direct.db")))
+    direct.append(records)
+    child = SqlLedgerStore(open_database(str(tmp_path / "child.db")))
+    for table in ("usage_records", "usage_hourly"):
+        query = f"SELECT * FROM {table} ORDER BY 1, 2, 3"
+        assert child.db.fetchall(query) == direct.db.fetchall(query)
+    audit = AuditLog(tmp_path / "child.sqlite")
+    stored = list(audit.records())
+    assert audit.verify().ok and [r.request_id for r in stored] == [e.request_id for e in entries]
+    assert stored[1].data_classes == ["personal", "secret"] and stored[1].sent_to == [Recipient("d", "route", "internal", "eu").to_dict()]
+    audit.close()
+
+
+def test_a_batch_that_cannot_be_sent_fails_as_a_write_and_the_next_one_goes_through(tmp_path: Path) -> None:
+    writer = WriterProcess(partial(open_ledger, str(tmp_path / "ledger.db")), partial(open_audit_log, tmp_path / "audit.db"))
+    try:
+        with pytest.raises(WriteFailed, match="AttributeError"):
+            writer.ledger.append([UsageRecord(model="m", ts=None)])  # type: ignore[arg-type]
+        with pytest.raises(WriteFailed, match="TypeError"):
+            writer.audit.append_many([AuditEntry("r", None, [], "allow", "cfg")])  # type: ignore[arg-type]
+        writer.ledger.append(_usage(2))
+        writer.audit.append_many(_entries(1))
+        assert writer.restarts == 0
+    finally:
+        writer.close()
+    assert SqlLedgerStore(open_database(str(tmp_path / "ledger.db"))).count() == 2

@@ -44,13 +44,22 @@ def cost_usd(usage: TokenUsage, price: AnyPrice) -> Decimal | None:
     per_token: (prompt - cached) * input + cached * cached_input + completion * output.
     gpu_hour: (prompt + completion) * the derived per-Mtok rate.
     """
-    prompt = max(usage.prompt_tokens, 0)
-    completion = max(usage.completion_tokens, 0)
-    cached = min(max(usage.cached_tokens, 0), prompt)
+    # plain comparisons, not max()/min(): this runs twice for every request served
+    prompt = usage.prompt_tokens
+    prompt = max(prompt, 0)
+    completion = usage.completion_tokens
+    completion = max(completion, 0)
+    cached = usage.cached_tokens
+    if cached < 0:
+        cached = 0
+    elif cached > prompt:
+        cached = prompt
     if isinstance(price, PerTokenPrice):
+        input_price = price.input_per_mtok
+        cached_price = price.cached_input_per_mtok
         micro = (
-            (prompt - cached) * price.input_per_mtok
-            + cached * price.effective_cached_input_per_mtok
+            (prompt - cached) * input_price
+            + cached * (input_price if cached_price is None else cached_price)
             + completion * price.output_per_mtok
         )
         return micro / MILLION
@@ -95,8 +104,15 @@ def price_request(usage: TokenUsage, price: AnyPrice, baseline: AnyPrice | None)
     return RequestCost(cost_usd=cost_usd(usage, price), baseline_cost_usd=baseline_cost)
 
 
+_QUANTUM = {places: Decimal(1).scaleb(-places) for places in range(13)}
+"""``format_usd``'s quanta, made once: making one costs about as much as the rounding."""
+
+
 def format_usd(amount: Decimal | None, places: int = 8) -> str:
     """Render for headers and tables: fixed decimals, ``unknown`` for an unpriced cost."""
     if amount is None:
         return "unknown"
-    return f"{amount.quantize(Decimal(1).scaleb(-places)):f}"
+    quantum = _QUANTUM.get(places)
+    if quantum is None:
+        quantum = Decimal(1).scaleb(-places)
+    return f"{amount.quantize(quantum):f}"

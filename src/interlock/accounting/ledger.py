@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
-from interlock.storage.database import Database, as_datetime, as_decimal, to_utc
 from interlock.accounting.records import (
     GROUP_COLUMNS,
     RECORD_COLUMNS,
@@ -19,7 +18,11 @@ from interlock.accounting.records import (
     Projection,
     SpendRow,
     UsageRecord,
+    WireRecord,
+    money_value,
+    record_wire,
 )
+from interlock.storage.database import Database, as_datetime, as_decimal, to_utc
 
 DAYS_PER_MONTH = Decimal("30.4375")
 _SECONDS_PER_DAY = Decimal(86400)
@@ -75,26 +78,59 @@ def hour_key(ts: datetime) -> str:
     return to_utc(ts).strftime("%Y-%m-%dT%H")
 
 
-def _hourly_rows(records: Sequence[UsageRecord]) -> list[list[Any]]:
-    """The records' totals per (hour, dimension, value), to add onto ``usage_hourly``."""
-    totals: dict[tuple[str, str, str], list[Any]] = {}
-    for r in records:
-        values = {"all": "", "team": r.team or "", "key": r.key_id or "", "model": r.model,
-                  "route": r.route or "", "category": r.category or "", "deployment": r.deployment or "",
-                  "category_model": f"{r.category or ''}\t{r.model}"}
-        hour = hour_key(r.ts)
-        priced = r.cost_usd is not None and r.baseline_cost_usd is not None
-        add = (1, 0 if r.status == "ok" else 1, r.prompt_tokens, r.completion_tokens,
-               r.cost_usd or Decimal(0), r.baseline_cost_usd or Decimal(0),
-               (r.baseline_cost_usd - r.cost_usd) if priced else Decimal(0),  # type: ignore[operator]
-               1 if r.cost_usd is None else 0, r.latency_ms or 0, 0 if r.latency_ms is None else 1)
-        for dim, value in values.items():
-            zero = [0, 0, 0, 0, Decimal(0), Decimal(0), Decimal(0), 0, 0, 0]
-            row = totals.setdefault((hour, dim, value), zero)
-            for k, amount in enumerate(add):
-                row[k] += amount
+_DIMENSIONS = tuple(HOURLY_DIMENSIONS)
+_ZERO = (0, 0, 0, 0, Decimal(0), Decimal(0), Decimal(0), 0, 0, 0)
+
+
+def _hourly_rows(rows: Sequence[WireRecord]) -> list[list[Any]]:
+    """The records' totals per (hour, dimension, value), to add onto ``usage_hourly``.
+
+    Records alike in every dimension form a group, summed once for all eight dimensions. Every total
+    adds its records in batch order, as a record-by-record loop would, so a ``Decimal`` sum that has to
+    round (costs of 28 digits) comes out the same.
+    """
+    adds: list[tuple[Any, ...]] = []
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for i, w in enumerate(rows):
+        cost, baseline, latency = money_value(w[13]), money_value(w[14]), w[15]
+        priced = cost is not None and baseline is not None
+        adds.append((1, 0 if w[19] == "ok" else 1, w[9], w[10], cost or Decimal(0), baseline or Decimal(0),
+                     (baseline - cost) if priced else Decimal(0),
+                     1 if cost is None else 0, latency or 0, 0 if latency is None else 1))
+        category, model = w[5] or "", w[6]
+        key = (_hour_of(w[0]), "", w[3] or "", w[2] or "", model, w[4] or "", category, w[8] or "",
+               f"{category}\t{model}")
+        groups.setdefault(key, []).append(i)
+    buckets: dict[tuple[str, str, Any], list[list[int]]] = {}
+    for key, members in groups.items():
+        for dim, value in zip(_DIMENSIONS, key[1:], strict=True):
+            buckets.setdefault((key[0], dim, value), []).append(members)
+    per_group: dict[int, list[Any]] = {}
+    out = []
     # one order for every writer: concurrent upserts on PostgreSQL then lock rows alike and cannot deadlock
-    return [[*key, *totals[key]] for key in sorted(totals, key=lambda k: (k[1], k[2], k[0]))]
+    for bucket in sorted(buckets, key=lambda k: (k[1], k[2], k[0])):
+        lists = buckets[bucket]
+        if len(lists) == 1:
+            totals = per_group.get(id(lists[0]))
+            if totals is None:
+                totals = per_group[id(lists[0])] = _totals(adds, lists[0])
+        else:
+            totals = _totals(adds, sorted(i for members in lists for i in members))
+        out.append([*bucket, *totals])
+    return out
+
+
+def _totals(adds: Sequence[tuple[Any, ...]], members: Sequence[int]) -> list[Any]:
+    row = list(_ZERO)
+    for i in members:
+        for k, amount in enumerate(adds[i]):
+            row[k] += amount
+    return row
+
+
+def _hour_of(ts: str) -> str:
+    """``hour_key`` of a ``utc_iso`` text: its first 13 characters from year 1000 on."""
+    return ts[:13] if ts[0] != "0" else hour_key(as_datetime(ts))  # type: ignore[arg-type]
 
 
 class LedgerSink(Protocol):
@@ -121,6 +157,18 @@ def _row_values(record: UsageRecord) -> list[Any]:
     return [to_utc(record.ts) if c == "ts" else getattr(record, c) for c in RECORD_COLUMNS]
 
 
+def _stored_values(w: WireRecord, sqlite: bool) -> list[Any]:
+    """A wire record's column values. On SQLite: the text and floats its adapter would make of the
+    ``datetime`` and ``Decimal`` (``float(d)`` is ``float(str(d))``); its ``strftime`` writes a year
+    before 1000 unpadded, so such a moment is left to it."""
+    if sqlite:
+        ts: Any = w[0] if w[0][0] != "0" else as_datetime(w[0])
+        cost, baseline = w[13], w[14]
+        return [ts, *w[1:13], float(cost) if type(cost) is str else cost,
+                float(baseline) if type(baseline) is str else baseline, *w[15:]]
+    return [as_datetime(w[0]), *w[1:13], money_value(w[13]), money_value(w[14]), *w[15:]]
+
+
 def _spend_row(group: Any, values: Sequence[Any]) -> SpendRow:
     zero = Decimal(0)
     return SpendRow(
@@ -144,11 +192,16 @@ class SqlLedgerStore:
         self.db = db
 
     def append(self, records: Sequence[UsageRecord]) -> None:
-        if not records:
+        self.append_wire([record_wire(r) for r in records])
+
+    def append_wire(self, rows: Sequence[WireRecord]) -> None:
+        """``append`` of records in their wire form (what the writer process receives)."""
+        if not rows:
             return
+        sqlite = self.db.dialect.name == "sqlite"
         with self.db.transaction() as tx:
-            tx.executemany(_INSERT, [_row_values(r) for r in records])
-            tx.executemany(_HOURLY_UPSERT, _hourly_rows(records))
+            tx.executemany(_INSERT, [_stored_values(w, sqlite) for w in rows])
+            tx.executemany(_HOURLY_UPSERT, _hourly_rows(rows))
 
     def backfill_hourly(self, chunk: int = 20_000) -> bool:
         """Roll up the records written before ``usage_hourly`` existed; ``False`` if there were none left.

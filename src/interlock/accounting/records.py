@@ -6,7 +6,9 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
+
+from interlock.storage.database import as_datetime, utc_iso
 
 GroupBy = Literal["team", "key", "route", "category", "model", "model_version", "deployment", "status"]
 
@@ -75,6 +77,38 @@ RECORD_COLUMNS: tuple[str, ...] = (
     "config_hash",
     "status",
 )
+
+
+WireRecord = tuple[Any, ...]
+"""A ``UsageRecord`` as plain values in ``RECORD_COLUMNS`` order, ``ts`` as ``utc_iso`` text and money as
+``str`` of its ``Decimal``: what the writer process is sent (a dataclass of ``datetime`` and ``Decimal``
+costs several times more to pickle and unpickle). Lossless: ``record_from_wire`` gives the record back."""
+
+
+def record_wire(r: UsageRecord) -> WireRecord:
+    return (utc_iso(r.ts), r.request_id, r.key_id, r.team, r.route, r.category, r.model, r.model_version,
+            r.deployment, r.prompt_tokens, r.completion_tokens, r.cached_tokens, r.usage_estimated,
+            _money_text(r.cost_usd), _money_text(r.baseline_cost_usd), r.latency_ms, r.attempts,
+            r.decision_reason, r.config_hash, r.status)
+
+
+def record_from_wire(values: WireRecord) -> UsageRecord:
+    """The record of a wire tuple (``ts`` comes back in UTC)."""
+    fields = dict(zip(RECORD_COLUMNS, values, strict=True))
+    fields["ts"] = as_datetime(fields["ts"])
+    for name in ("cost_usd", "baseline_cost_usd"):
+        fields[name] = money_value(fields[name])
+    return UsageRecord(**fields)
+
+
+def _money_text(amount: Any) -> Any:
+    # only a Decimal becomes text: anything else travels as it is and fails (or not) as it would have
+    return str(amount) if type(amount) is Decimal else amount
+
+
+def money_value(sent: Any) -> Any:
+    """A wire money value back as the ``Decimal`` it was (``Decimal(str(d))`` keeps digits and exponent)."""
+    return Decimal(sent) if type(sent) is str else sent
 
 
 @dataclass(frozen=True, slots=True)

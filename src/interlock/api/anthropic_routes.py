@@ -9,10 +9,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
-from starlette.requests import Request
 from starlette.responses import Response
 
-from interlock.api.exchange import ChatRoute, serve_chat
+from interlock.api.exchange import ChatRoute, Exchange, serve_chat
 from interlock.api.rendering import anthropic_error, json_response
 from interlock.errors import InterlockError
 from interlock.gateway.results import ChatResult
@@ -38,8 +37,8 @@ def _stream_body(stream: ChatStream) -> AsyncIterator[bytes]:
 MESSAGES = ChatRoute("messages", _parse, _render, _stream_body, anthropic_error)
 
 
-async def messages(request: Request) -> Response:
-    return await serve_chat(request, MESSAGES)
+async def messages(exchange: Exchange) -> Response:
+    return await serve_chat(exchange, MESSAGES)
 
 
 async def sse_anthropic(stream: ChatStream, events: AnthropicEventsFromOpenAI) -> AsyncIterator[bytes]:

@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 
 from interlock import console
 from interlock.api import admin_routes, anthropic_routes, health_routes, openai_routes
+from interlock.api.front import Front, Handler
 from interlock.api.middleware import RequestIdMiddleware
 from interlock.api.rendering import error_for_path
 from interlock.api.shield import UnexpectedErrorShield
@@ -26,14 +27,18 @@ from interlock.errors import InterlockError, InvalidRequest, ModelNotFound
 from interlock.gateway.runtime import Runtime
 from interlock.versions.migrations import open_versions_database
 
+# The API's POST routes: served by ``Front`` ahead of the framework's middleware (see ``api/front.py``).
+API_ROUTES: dict[str, Handler] = {
+    "/v1/chat/completions": openai_routes.chat_completions,
+    "/v1/embeddings": openai_routes.embeddings,
+    "/v1/messages": anthropic_routes.messages,
+}
+
 
 def _routes() -> list[BaseRoute]:
     return [
-        Route("/v1/chat/completions", openai_routes.chat_completions, methods=["POST"]),
         Route("/v1/models", openai_routes.list_models, methods=["GET"]),
         Route("/v1/models/{model:path}", openai_routes.get_model, methods=["GET"]),
-        Route("/v1/embeddings", openai_routes.embeddings, methods=["POST"]),
-        Route("/v1/messages", anthropic_routes.messages, methods=["POST"]),
         Route("/healthz", health_routes.healthz, methods=["GET"]),
         Route("/readyz", health_routes.readyz, methods=["GET"]),
         Route("/metrics", health_routes.metrics, methods=["GET"]),
@@ -64,7 +69,7 @@ def build_app(
     say: Callable[[str], None] = lambda _m: None,
     config_path: str | Path | None = None,
     ready_message: str | None = None,
-) -> Starlette:
+) -> Front:
     """The ASGI app. With ``config_path`` the config hot-reloads (file change, SIGHUP, POST /admin/reload)."""
     state = AppState(switch=RuntimeSwitch(runtime, say=say))
 
@@ -98,7 +103,7 @@ def build_app(
         lifespan=lifespan,
     )
     app.state.interlock = state
-    return app
+    return Front(app, app.state, state, API_ROUTES)
 
 
 def _reloader(state: AppState, path: Path) -> ConfigReloader:

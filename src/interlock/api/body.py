@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from starlette.requests import ClientDisconnect, Request
+from starlette.types import Receive
 
 from interlock.api.disconnect import ClientDisconnected
 from interlock.errors import InvalidRequest, PayloadTooLarge
@@ -16,20 +16,23 @@ from interlock.errors import InvalidRequest, PayloadTooLarge
 MAX_NESTING = 128
 
 
-async def read_json(request: Request, limit: int) -> Any:
-    declared = request.headers.get("content-length")
+async def read_json(receive: Receive, declared: str | None, limit: int) -> Any:
+    """The body of the request on ``receive``, parsed; ``declared`` is its Content-Length header, if any."""
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"The request body is {int(declared)} bytes; this gateway accepts at most {limit}.")
     chunks: list[bytes] = []
     size = 0
-    try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise PayloadTooLarge(f"The request body exceeds this gateway's limit of {limit} bytes.")
-            chunks.append(chunk)
-    except ClientDisconnect:
-        raise ClientDisconnected("The client closed the connection before sending the whole body.") from None
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":  # http.disconnect
+            raise ClientDisconnected("The client closed the connection before sending the whole body.")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"The request body exceeds this gateway's limit of {limit} bytes.")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
     raw = b"".join(chunks)
     if not raw.strip():
         raise InvalidRequest("The request body is empty; send a JSON object.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -17,6 +18,16 @@ def new_request_id() -> bytes:
     raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
     raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
     return raw.hex().encode()
+
+
+def request_ids(headers: Iterable[tuple[bytes, bytes]]) -> tuple[bytes, bytes]:
+    """The request's id (a well-formed incoming ``x-request-id``, else a new one) and the id its
+    upstream calls carry (always new: see ``RequestIdMiddleware``)."""
+    upstream = new_request_id()
+    for name, value in headers:
+        if name == b"x-request-id" and _SAFE_ID.match(value):
+            return value, upstream
+    return upstream, upstream
 
 
 class RequestIdMiddleware:
@@ -34,14 +45,7 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        rid: bytes | None = None
-        for name, value in scope["headers"]:
-            if name == b"x-request-id" and _SAFE_ID.match(value):
-                rid = value
-                break
-        upstream = new_request_id()
-        if rid is None:
-            rid = upstream
+        rid, upstream = request_ids(scope["headers"])
         state: dict[str, Any] = scope.setdefault("state", {})
         state["request_id"] = rid.decode()
         state["upstream_request_id"] = upstream.decode()
@@ -53,7 +57,3 @@ class RequestIdMiddleware:
 
         await self.app(scope, receive, send_with_id)
 
-
-def upstream_request_id(request: Any) -> str:
-    """The id this request's upstream calls carry (see ``RequestIdMiddleware``)."""
-    return str(getattr(request.state, "upstream_request_id", "") or request.state.request_id)

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from starlette.requests import Request
 from starlette.responses import Response
 
-from interlock.api.exchange import ChatRoute, app_state, context_for, serve_chat
+from interlock.api.exchange import ChatRoute, Exchange, app_state, context_for, serve_chat
 from interlock.api.rendering import json_response, openai_error, sse_openai
 from interlock.errors import InterlockError
 from interlock.gateway.results import ChatResult
@@ -28,8 +28,8 @@ def _stream_body(stream: ChatStream) -> AsyncIterator[bytes]:
 CHAT = ChatRoute("chat", parse_chat_request, _render, _stream_body, openai_error)
 
 
-async def chat_completions(request: Request) -> Response:
-    return await serve_chat(request, CHAT)
+async def chat_completions(exchange: Exchange) -> Response:
+    return await serve_chat(exchange, CHAT)
 
 
 async def list_models(request: Request) -> Response:
@@ -54,10 +54,10 @@ async def get_model(request: Request) -> Response:
     return json_response(entry)
 
 
-async def embeddings(request: Request) -> Response:
-    pipeline = app_state(request).pipeline
+async def embeddings(exchange: Exchange) -> Response:
+    pipeline = exchange.state.pipeline
     try:
-        result, served = await pipeline.embed(context_for(request, pipeline, "embeddings"))
+        result, served = await pipeline.embed(context_for(exchange, pipeline, "embeddings"))
     except InterlockError as exc:
         return openai_error(exc)
     return json_response(result, headers=served.headers())

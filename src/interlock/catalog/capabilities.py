@@ -46,10 +46,18 @@ def request_needs(req: ChatCompletionRequest) -> tuple[str, ...]:
     return tuple(c.name for c in _ROUTED if c.needed_by(req))
 
 
-def unmet_needs(req: ChatCompletionRequest, deployment: DeploymentBase) -> list[tuple[str, str]]:
-    """``(param, what is missing)`` for every need of the request this deployment cannot meet."""
+def needs_of(req: ChatCompletionRequest) -> tuple[Capability, ...]:
+    """Every capability ``req`` needs (routed or not), in table order."""
+    return tuple(c for c in CAPABILITIES if c.needed_by(req))
+
+
+def unmet_needs(req: ChatCompletionRequest | tuple[Capability, ...],
+                deployment: DeploymentBase) -> list[tuple[str, str]]:
+    """``(param, what is missing)`` for every need of the request (or of ``needs_of`` it) this
+    deployment cannot meet."""
+    needs = req if isinstance(req, tuple) else needs_of(req)
     caps = deployment.capabilities
-    return [(c.param, c.description) for c in CAPABILITIES if c.needed_by(req) and not getattr(caps, c.name)]
+    return [(c.param, c.description) for c in needs if not getattr(caps, c.name)]
 
 
 def check_supported(req: ChatCompletionRequest, deployment: DeploymentBase) -> None:

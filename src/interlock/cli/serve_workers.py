@@ -20,7 +20,7 @@ from prometheus_client.multiprocess import mark_process_dead
 from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
-from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 from interlock.accounting.stores import ENV_WORKERS
 from interlock.config.schema import GatewayConfig
@@ -112,7 +112,7 @@ def worker_say(as_json: bool, console: Console | None = None) -> Callable[[str],
     return lambda markup: out.print(escape(f"[worker {pid}] ") + markup)
 
 
-def create_app(environ: Mapping[str, str] | None = None) -> Starlette:
+def create_app(environ: Mapping[str, str] | None = None) -> ASGIApp:
     """The app of one worker (uvicorn calls this in each worker process)."""
     from interlock.api.app import build_app
     from interlock.cli.loading import load_or_exit

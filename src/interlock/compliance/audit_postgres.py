@@ -22,10 +22,14 @@ from interlock.compliance.audit import (
     AuditEntry,
     AuditLogDamaged,
     AuditRecord,
+    EntryWire,
     VerifyResult,
     _timestamp,
-    new_record,
+    chain_head,
+    chain_rows,
+    entry_wire,
     record_from_row,
+    records_of,
     verify_chain,
 )
 
@@ -107,7 +111,10 @@ class PostgresAuditLog:
 
     def append_many(self, entries: Sequence[AuditEntry]) -> list[AuditRecord]:
         """Add records in order in one transaction, holding the head row's lock throughout."""
-        records: list[AuditRecord] = []
+        return records_of(entries, self.append_wire([entry_wire(e) for e in entries]))
+
+    def append_wire(self, entries: Sequence[EntryWire]) -> list[list[Any]]:
+        """``append_many`` of entries in wire form (what the writer process receives); the rows written."""
         with self._lock:
             conn = self._connection()
             with conn.transaction(), conn.cursor() as cur:
@@ -117,15 +124,10 @@ class PostgresAuditLog:
                         "the audit log's head row is missing (the table was altered); run `interlock audit verify`"
                     )
                 seq, prev = int(head["seq"]), str(head["hash"])
-                rows = []
-                for entry in entries:
-                    record, row = new_record(entry, seq + 1, prev, self._clock())
-                    records.append(record)
-                    rows.append(row)
-                    seq, prev = record.seq, record.hash
+                rows = chain_rows(entries, seq, prev, self._clock)
                 cur.executemany(_INSERT, rows)
-                cur.execute("UPDATE audit_head SET seq = %s, hash = %s WHERE id = 1", (seq, prev))
-        return records
+                cur.execute("UPDATE audit_head SET seq = %s, hash = %s WHERE id = 1", chain_head(rows, seq, prev))
+        return rows
 
     def head(self) -> tuple[int, str]:
         """(sequence number, hash) of the newest record; store it elsewhere to anchor the chain."""

@@ -14,7 +14,6 @@ Handlers only parse HTTP, call ``chat`` or ``embed``, and render.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
@@ -46,8 +45,14 @@ ChatParser = Callable[[Any], ChatCompletionRequest]
 class _Hold:
     """The request's hold on the runtime, from its first step until it is recorded."""
 
+    __slots__ = ("ctx", "handed_over", "pipeline")
+
     def __init__(self, pipeline: Pipeline, ctx: RequestContext) -> None:
         self.pipeline, self.ctx = pipeline, ctx
+        self.handed_over = False  # a stream ends the hold itself (``aclose``) when the client has it all
+
+    async def aclose(self) -> None:
+        await self.__aexit__(None, None, None)
 
     async def __aenter__(self) -> _Hold:
         runtime = self.pipeline.runtime
@@ -102,8 +107,9 @@ class Pipeline:
     async def chat(self, ctx: RequestContext, parse: ChatParser) -> ChatResult | ChatStream:
         """Serve a chat request; a stream is returned once its first chunk is in (until then the
         chain may still fail over, and a failure is a plain HTTP error)."""
-        async with contextlib.AsyncExitStack() as hold:
-            await hold.enter_async_context(_Hold(self, ctx))
+        hold = _Hold(self, ctx)
+        await hold.__aenter__()
+        try:
             await self.identify(ctx)
             self._parse_chat(ctx, parse(await ctx.read_body()))
             async with ctx.watch_client():
@@ -111,10 +117,16 @@ class Pipeline:
                     await step(ctx)
                 if ctx.request.stream:
                     first, upstream = await self._first_chunk(ctx)
-                    return ChatStream(ctx, first, upstream, hold.pop_all(), self.settle)
+                    stream = ChatStream(ctx, first, upstream, hold, self.settle)
+                    hold.handed_over = True
+                    return stream
                 response = await self._complete(ctx)
-            return ChatResult(response, ctx.served)  # type: ignore[arg-type]
-        raise AssertionError("unreachable")  # pragma: no cover - the stack re-raises or returns
+        except BaseException as exc:
+            if not hold.handed_over:
+                await hold.__aexit__(type(exc), exc, exc.__traceback__)  # raises what the client is told
+            raise
+        await hold.aclose()
+        return ChatResult(response, ctx.served)  # type: ignore[arg-type]
 
     async def embed(self, ctx: RequestContext) -> tuple[dict[str, Any], Served]:
         """Embeddings: the same key, compliance and accounting rules as chat, on an embeddings deployment."""

@@ -10,8 +10,8 @@ calls) settles the budget hold and ends the request's hold on the pipeline, whic
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Protocol
 
 from interlock.errors import InterlockError
 from interlock.gateway.context import RequestContext
@@ -20,12 +20,19 @@ from interlock.observability.unexpected import internal_error
 from interlock.routing.tokens import count_messages, count_text
 from interlock.types import JSON, Usage
 
+
+class Hold(Protocol):
+    """The pipeline's hold on a request (``pipeline._Hold``); closing it records the request."""
+
+    async def aclose(self) -> None: ...
+
+
 Settler = Callable[[RequestContext, Usage | None, str], Awaitable[None]]
 
 
 class ChatStream:
     def __init__(self, ctx: RequestContext, first: JSON, upstream: AsyncIterator[JSON],
-                 finish: contextlib.AsyncExitStack, settle: Settler) -> None:
+                 finish: Hold, settle: Settler) -> None:
         assert ctx.served is not None
         self.served: Served = ctx.served
         self._ctx = ctx

@@ -8,7 +8,6 @@ the connect timeout applies, plus a safety net a little beyond the total.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 from collections.abc import AsyncIterator
@@ -97,8 +96,8 @@ class UpstreamClient:
                 raw = await resp.read()
                 if resp.status >= 400:
                     raise error_from_response(self.deployment, resp.status, raw, resp.headers)
-                return self._parse_json(raw, resp.content_type)
-        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
+                return self._parse_json(raw, resp)
+        except (TimeoutError, aiohttp.ServerTimeoutError):
             raise UpstreamTimeout(
                 f"Upstream deployment {self.deployment!r} did not answer within {self.timeouts.total:g}s",
                 deployment=self.deployment,
@@ -109,12 +108,12 @@ class UpstreamClient:
                 deployment=self.deployment,
             ) from None
 
-    def _parse_json(self, raw: bytes, content_type: str) -> JSON:
+    def _parse_json(self, raw: bytes, resp: aiohttp.ClientResponse) -> JSON:
         try:
             data = orjson.loads(raw)
-        except orjson.JSONDecodeError:
+        except orjson.JSONDecodeError:  # the content type is parsed only to explain the failure
             raise UpstreamMalformed(
-                f"Upstream deployment {self.deployment!r} sent a body that is not JSON ({content_type})",
+                f"Upstream deployment {self.deployment!r} sent a body that is not JSON ({resp.content_type})",
                 deployment=self.deployment,
             ) from None
         if not isinstance(data, dict):
@@ -130,15 +129,10 @@ class UpstreamClient:
         connection); transport failures while reading are mapped onto the error tree here too."""
         data = self._encode(body)
         session = self._session_now()
-        t = self.timeouts
         resp: aiohttp.ClientResponse | None = None
         try:
-            resp = await session.post(
-                self.base_url + path,
-                data=data,
-                headers={**self._headers, **headers},
-                timeout=aiohttp.ClientTimeout(total=t.total + _GRACE_S, sock_connect=t.connect),
-            )
+            # the session's timeouts (connect, and the safety net past total) apply as to post_json
+            resp = await session.post(self.base_url + path, data=data, headers={**self._headers, **headers})
             if resp.status >= 400:
                 raw = await resp.read()
                 raise error_from_response(self.deployment, resp.status, raw, resp.headers)
@@ -149,7 +143,7 @@ class UpstreamClient:
                     deployment=self.deployment,
                 )
             yield SseReader(resp.content)
-        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
+        except (TimeoutError, aiohttp.ServerTimeoutError):
             raise UpstreamTimeout(
                 f"Upstream deployment {self.deployment!r} timed out while streaming",
                 deployment=self.deployment,

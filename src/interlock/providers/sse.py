@@ -6,9 +6,10 @@ import aiohttp
 
 
 class _EventParser:
-    """SSE fields, one line at a time; ``line`` returns an ``(event, data)`` pair when a blank line ends one."""
+    """SSE fields: ``line`` takes one line and returns an ``(event, data)`` pair when a blank line ends
+    one; ``lines`` takes a network read's worth and returns the pairs they end."""
 
-    __slots__ = ("event", "data")
+    __slots__ = ("data", "event")
 
     def __init__(self) -> None:
         self.event = ""
@@ -23,12 +24,43 @@ class _EventParser:
         if line.startswith(":"):
             return None
         field, _, value = line.partition(":")
-        value = value[1:] if value.startswith(" ") else value
+        value = value.removeprefix(" ")
         if field == "data":
             self.data.append(value)
         elif field == "event":
             self.event = value
         return None
+
+    def lines(self, lines: list[str]) -> list[tuple[str, str]]:
+        """``line`` over decoded lines (without their newlines), inlined: a stream's cost is per line,
+        and the usual ``data: ...`` line skips the general field split."""
+        events = []
+        event, data = self.event, self.data
+        for line in lines:
+            if line[-1:] == "\r":
+                line = line.rstrip("\r")
+            if line[:6] == "data: ":
+                data.append(line[6:])
+            elif not line:
+                if data:
+                    events.append((event or "message", "\n".join(data)))
+                event, data = "", []
+            elif line[0] != ":":
+                field, _, value = line.partition(":")
+                value = value[1:] if value[:1] == " " else value
+                if field == "data":
+                    data.append(value)
+                elif field == "event":
+                    event = value
+        self.event, self.data = event, data
+        return events
+
+
+def _is_one_data_line_event(block: bytes) -> bool:
+    """Whether ``block`` is exactly ``data: <text>\\n\\n``: one whole event of one line, no CR to strip."""
+    return block[:6] == b"data: " and block.find(b"\n") == len(block) - 2 and block[-1:] == b"\n" and (
+        block[-3:-2] != b"\r"
+    )
 
 
 class SseReader:
@@ -40,7 +72,7 @@ class SseReader:
     it in its own frame, so a chunk passes through no parsing generator of ours.
     """
 
-    __slots__ = ("_content", "_parser", "_pending", "_ended")
+    __slots__ = ("_content", "_ended", "_parser", "_pending")
 
     def __init__(self, content: aiohttp.StreamReader) -> None:
         self._content = content
@@ -58,11 +90,11 @@ class SseReader:
             if self._pending:
                 parser.line(self._pending)
             return [(parser.event or "message", "\n".join(parser.data))] if parser.data else None
-        lines = (self._pending + block if self._pending else block).split(b"\n")
-        self._pending = lines.pop()
-        events = []
-        for raw in lines:
-            done = parser.line(raw)
-            if done is not None:
-                events.append(done)
-        return events
+        if self._pending:
+            block = self._pending + block
+        elif not parser.data and _is_one_data_line_event(block):  # the usual read as tokens arrive
+            event, parser.event = parser.event or "message", ""
+            return [(event, block[6:-2].decode("utf-8"))]
+        end = block.rfind(b"\n")  # the whole lines are decoded at once; the rest waits for its end
+        self._pending = block[end + 1:]
+        return parser.lines(block[:end].decode("utf-8").split("\n")) if end >= 0 else []

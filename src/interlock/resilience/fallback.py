@@ -161,6 +161,8 @@ class FallbackChain:
     async def _serve(self, open_leg: OpenLeg[T], *, streaming: bool) -> tuple[int, T]:
         """``_try_in_order`` within the request's deadline."""
         clock, limit = self._policy.clock, self._policy.deadline_s
+        if limit is None:
+            return await self._try_in_order(open_leg, streaming=streaming)
         deadline = clock.timeout(limit)
         try:
             async with deadline:

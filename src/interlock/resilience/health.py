@@ -20,6 +20,7 @@ from interlock.resilience.clock import Clock
 from interlock.resilience.failures import blames_deployment
 from interlock.resilience.window import Ewma, SampleWindow, WindowCounter
 
+_REQUEST_OF = {kind: f"request:{kind}" for kind in ("complete", "stream", "embed")}
 
 class HealthSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -111,11 +112,12 @@ class DeploymentHealth:
 
     def _count(self, kind: str, error: bool = False) -> None:
         self._kinds.add(kind)
-        self._counts.add("request")
-        self._counts.add(f"request:{kind}")
+        counts = self._counts
+        counts.add("request")
+        counts.add(_REQUEST_OF.get(kind) or f"request:{kind}")
         if error:
-            self._counts.add("error")
-            self._counts.add(f"error:{kind}")
+            counts.add("error")
+            counts.add(f"error:{kind}")
 
     def error_rate(self, kind: str | None = None) -> float:
         suffix = f":{kind}" if kind else ""

@@ -182,12 +182,18 @@ class DeploymentRegistry:
         ordered: list[str] = []
         for tier in tiers:
             names = [tier] if isinstance(tier, str) else list(tier)
+            if len(names) == 1:  # nothing to balance
+                if names[0] not in ordered:
+                    ordered.append(names[0])
+                continue
             limits = {n: self._entry(n).concurrency for n in names}
             order = self.balancer.order(names, self.health, limits, self.clock.now())
             balanced = [n for n in order if n not in ordered]
             # a replica whose breaker is open goes last in its tier: it would only refuse at once
             balanced.sort(key=lambda n: self.breaker(n).state is BreakerState.OPEN)
             ordered.extend(balanced)
+        if latency_target_s is None or len(ordered) < 2:
+            return ordered  # nothing to spill over to
         return spill_over(
             ordered,
             self.health,

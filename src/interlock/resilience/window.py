@@ -26,10 +26,11 @@ class WindowCounter:
 
     def add(self, event: str, count: int = 1) -> None:
         index = self._index()
-        self._expire(index)
-        if not self._buckets or self._buckets[-1][0] != index:
-            self._buckets.append((index, {}))
-        counts = self._buckets[-1][1]
+        buckets = self._buckets
+        if not buckets or buckets[-1][0] != index:
+            self._expire(index)
+            buckets.append((index, {}))
+        counts = buckets[-1][1]
         counts[event] = counts.get(event, 0) + count
 
     def count(self, event: str) -> int:

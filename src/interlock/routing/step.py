@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from interlock.catalog.capabilities import check_supported, unmet_needs
+from interlock.catalog.capabilities import check_supported, needs_of, unmet_needs
 from interlock.catalog.catalog import CatalogModel
 from interlock.gateway.context import RequestContext
 from interlock.resilience import BreakerState, DeploymentRegistry
@@ -55,7 +55,8 @@ class Route:
         ctx.decision = decision = self.router.decide(
             req, ctx.hints.route, exclusions, direct=target.as_model() if target is not None else None,
             fallbacks=target.fallbacks if target is not None else ())
-        tiers = [[d.name for d in v.deployments if d.name not in exclusions.barred and not unmet_needs(req, d)]
+        needs = needs_of(req)
+        tiers = [[d.name for d in v.deployments if d.name not in exclusions.barred and not unmet_needs(needs, d)]
                  for v in decision.ranked]
         ctx.tiers = [t for t in tiers if t]
         if not ctx.tiers:

@@ -90,6 +90,12 @@ def to_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def utc_iso(value: datetime) -> str:
+    """A moment as UTC ISO text to the microsecond ('2025-06-10T09:00:00.000000+00:00'): exact, read back
+    by ``as_datetime``, and far cheaper to pickle than a ``datetime``."""
+    return to_utc(value).isoformat(timespec="microseconds")
+
+
 def as_datetime(value: Any) -> datetime | None:
     """Read a timestamp column (ISO text from SQLite, ``datetime`` from PostgreSQL)."""
     if value is None:

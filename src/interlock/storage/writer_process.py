@@ -9,7 +9,9 @@ exception, so the ledger keeps its records and retries as before. A child that d
 again on the next batch.
 
 Each side opens its own stores from a picklable zero-argument factory (a module-level function
-or a ``functools.partial`` of one).
+or a ``functools.partial`` of one). Batches cross the pipe in wire form, tuples of plain values
+(``records.record_wire``, ``audit.entry_wire``): a dataclass of ``datetime`` and ``Decimal`` costs
+several times more to pickle on one side and unpickle on the other.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
+from interlock.accounting.records import record_wire
+from interlock.compliance.audit import entry_wire
+
 log = logging.getLogger("interlock.writer")
 
 Opener = Callable[[], Any]
@@ -28,8 +33,8 @@ Opener = Callable[[], Any]
 
 def open_ledger(database_url: str | None) -> Any:
     """The ledger store on ``database_url`` (None: the default SQLite file), opened in the child."""
-    from interlock.storage.database import open_database
     from interlock.accounting.ledger import SqlLedgerStore
+    from interlock.storage.database import open_database
 
     return SqlLedgerStore(open_database(database_url))
 
@@ -39,11 +44,11 @@ class WriteFailed(RuntimeError):
 
 
 class _Ledger(Protocol):
-    def append(self, records: Sequence[Any]) -> None: ...
+    def append_wire(self, rows: Sequence[Any]) -> None: ...
 
 
 class _Audit(Protocol):
-    def append_many(self, entries: Sequence[Any]) -> Any: ...
+    def append_wire(self, entries: Sequence[Any]) -> Any: ...
 
 
 def _serve(conn: Connection, open_ledger: Opener | None, open_audit: Opener | None) -> None:
@@ -56,25 +61,36 @@ def _serve(conn: Connection, open_ledger: Opener | None, open_audit: Opener | No
         except EOFError:
             return  # the gateway is gone
         if message is None:
-            conn.send((True, ""))
+            _answer(conn, (True, ""))
             return
         kind, batch = message
+        answer: tuple[bool, str] = (True, "")
         try:
             if kind == "ledger":
                 if ledger is None:
                     assert open_ledger is not None, "no ledger was configured for this writer"
                     ledger = open_ledger()
-                ledger.append(batch)
+                ledger.append_wire(batch)
             elif kind == "audit":
                 if audit is None:
                     assert open_audit is not None, "no audit log was configured for this writer"
                     audit = open_audit()
-                audit.append_many(batch)
+                audit.append_wire(batch)
             else:
                 raise ValueError(f"unknown write kind {kind!r}")
-            conn.send((True, ""))
         except Exception as exc:  # reported to the gateway, which retries or logs it
-            conn.send((False, f"{type(exc).__name__}: {exc}"))
+            answer = (False, f"{type(exc).__name__}: {exc}")
+        if not _answer(conn, answer):
+            return
+
+
+def _answer(conn: Connection, answer: tuple[bool, str]) -> bool:
+    """Send the answer; False when the gateway has gone (its end of the pipe is closed)."""
+    try:
+        conn.send(answer)
+    except OSError:  # BrokenPipeError: the gateway exited while this batch was written
+        return False
+    return True
 
 
 class WriterProcess:
@@ -158,7 +174,7 @@ class _LedgerProxy:
 
     def append(self, records: Sequence[Any]) -> None:
         if records:
-            self._owner.write("ledger", records)
+            self._owner.write("ledger", _wire(record_wire, records))
 
 
 class _AuditProxy:
@@ -169,5 +185,13 @@ class _AuditProxy:
 
     def append_many(self, entries: Sequence[Any]) -> list[Any]:
         if entries:
-            self._owner.write("audit", entries)
+            self._owner.write("audit", _wire(entry_wire, entries))
         return []
+
+
+def _wire(encode: Callable[[Any], tuple[Any, ...]], items: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """``items`` in wire form; one that cannot be put in it fails as the child would have failed on it."""
+    try:
+        return [encode(item) for item in items]
+    except Exception as exc:
+        raise WriteFailed(f"{type(exc).__name__}: {exc}") from exc

@@ -129,12 +129,16 @@ class LifecycleGate:
         return self._entries.get(deployment.model)
 
     def state_of(self, deployment: DeploymentBase, today: date | None = None) -> LifecycleState:
+        if not self._entries:
+            return LifecycleState.ACTIVE
         return state_on(self.lifecycle_of(deployment), today or self.today())
 
     def check(self, ref: str, deployments: Sequence[DeploymentBase], resolve: Resolve) -> LifecycleVerdict:
         """Drop sunset deployments; when none is left, follow the successor (``resolve`` maps a ref to
         deployments), or raise ``ModelGone`` (410) naming it."""
         today = self.today()
+        if not self._entries:  # no lifecycle in the config: every version is active
+            return LifecycleVerdict(ref, ref, tuple(deployments), (), today, self)
         current_ref, current = ref, tuple(deployments)
         retired: list[VersionLifecycle] = []
         for _ in range(self.max_hops + 1):
