@@ -44,8 +44,9 @@ def test_config_and_host_from_env_and_the_port_flag_beats_the_env(tmp_path: Path
     try:
         url = f"http://127.0.0.1:{flag_port}"
         assert wait_for_health(url, process)
-        models = httpx.get(url + "/v1/models", timeout=5).json()
-        assert "from-env-config" in [m["id"] for m in models["data"]]
+        answer = httpx.get(url + "/v1/models", timeout=5)
+        assert "from-env-config" in [m["id"] for m in answer.json()["data"]]
+        assert "server" not in answer.headers  # the server software is not advertised
         assert not answers(f"http://127.0.0.1:{env_port}")  # the flag won over INTERLOCK_PORT
     finally:
         process.terminate()

@@ -86,6 +86,7 @@ async def _hammer(url: str, key: str) -> tuple[list[int], list[str]]:
                 r = await c.post("/v1/chat/completions", json={
                     "model": "open", "max_tokens": 40, "messages": [{"role": "user", "content": text}]})
                 statuses.append(r.status_code)
+                assert "server" not in r.headers  # workers do not advertise the server software either
                 if r.status_code == 200:
                     ok_ids.append(r.headers["x-request-id"])
 

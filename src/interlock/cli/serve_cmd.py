@@ -91,7 +91,8 @@ def serve(
     gc.collect()
     gc.freeze()
     gc.set_threshold(10_000, 10, 10)
-    uvicorn.run(app, host=bind_host, port=bind_port, log_level="warning", access_log=False, loop="auto", http="auto")
+    uvicorn.run(app, host=bind_host, port=bind_port, log_level="warning", access_log=False, loop="auto", http="auto",
+                server_header=False)  # no "server: uvicorn": scanners flag naming the server software
 
 
 def _serve_workers(count: int, config: GatewayConfig, path: Path | None, host: str, port: int, log_level: str,
@@ -111,7 +112,7 @@ def _serve_workers(count: int, config: GatewayConfig, path: Path | None, host: s
     # metrics add up across the workers through files here (prometheus-client's multiprocess mode)
     with tempfile.TemporaryDirectory(prefix="interlock-metrics-") as metrics_dir:
         os.environ[MULTIPROC_ENV] = metrics_dir
-        uvicorn.run(FACTORY, factory=True, workers=count, host=host, port=port, log_level="warning",
+        uvicorn.run(FACTORY, factory=True, workers=count, host=host, port=port, log_level="warning", server_header=False,
                     access_log=False, loop="auto", http="auto")
 
 
