@@ -294,6 +294,15 @@ def start_litellm(stack: ExitStack, binary: str, upstream_port: int, tmp: Path) 
                                        tmp / "litellm.log", env))
 
 
+def start_floor(stack: ExitStack, upstream_port: int, tmp: Path) -> Process:
+    """The bare proxy (``floor_proxy.py``): the same server and client libraries, no gateway work."""
+    port = free_port()
+    argv = [sys.executable, str(HERE / "floor_proxy.py"), "--port", str(port),
+            "--upstream", f"http://127.0.0.1:{upstream_port}/v1/chat/completions"]
+    return stack.enter_context(running("floor", "gateway", argv, port, f"http://127.0.0.1:{port}/ready",
+                                       tmp / "floor.log", dict(os.environ)))
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--concurrency", type=lambda s: [int(x) for x in s.split(",")], default=[1, 16, 64])
@@ -306,6 +315,8 @@ def parse_args() -> argparse.Namespace:
                              "default: the installed package, named gw)")
     parser.add_argument("--granian", action="append", metavar="NAME",
                         help="serve the --gateway of this name with granian instead of uvicorn")
+    parser.add_argument("--floor", action="store_true",
+                        help="also measure a bare proxy on the same stack (uvicorn + aiohttp, no gateway work)")
     parser.add_argument("--litellm", metavar="PATH", help="also measure LiteLLM's proxy (path to its `litellm` command)")
     parser.add_argument("--passes", type=int, default=2, help="repeat every measurement; medians are reported")
     parser.add_argument("--duration", type=float, default=3.0, help="measured seconds per run")
@@ -326,6 +337,8 @@ def main() -> None:
         config = tmp / "gateway.yaml"
         config.write_text(gateway_config(mock_port))
         gateways = start_gateways(stack, args, config, tmp)
+        if args.floor:
+            gateways.insert(0, start_floor(stack, mock_port, tmp))
         if args.litellm:
             gateways.append(start_litellm(stack, args.litellm, mock_port, tmp))
         started, load_before = time.monotonic(), os.getloadavg()[0]

@@ -19,7 +19,7 @@ from starlette.types import Receive, Scope
 
 from interlock.api.body import read_json
 from interlock.api.disconnect import cancel_on_disconnect
-from interlock.api.rendering import EventStreamResponse, PrimedStream
+from interlock.api.rendering import EventStreamResponse
 from interlock.api.state import AppState
 from interlock.errors import InterlockError
 from interlock.gateway.context import RequestContext
@@ -81,6 +81,5 @@ async def serve_chat(exchange: Exchange, route: ChatRoute) -> Response:
         return route.render_error(exc)
     if isinstance(outcome, ChatStream):
         headers = {**outcome.served.headers(), "cache-control": "no-cache"}
-        body = await PrimedStream.start(route.stream_body(outcome))
-        return EventStreamResponse(body, media_type="text/event-stream", headers=headers)
+        return await EventStreamResponse.start(route.stream_body(outcome), headers)
     return route.render(outcome)
