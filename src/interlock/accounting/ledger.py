@@ -79,6 +79,11 @@ def hour_key(ts: datetime) -> str:
 
 
 _DIMENSIONS = tuple(HOURLY_DIMENSIONS)
+# positions in a wire record (``RECORD_COLUMNS`` order)
+(_TS, _KEY, _TEAM, _ROUTE, _CATEGORY, _MODEL, _DEPLOYMENT, _PROMPT, _COMPLETION, _COST, _BASELINE, _LATENCY,
+ _STATUS) = (RECORD_COLUMNS.index(c) for c in ("ts", "key_id", "team", "route", "category", "model", "deployment",
+                                                "prompt_tokens", "completion_tokens", "cost_usd",
+                                                "baseline_cost_usd", "latency_ms", "status"))
 _ZERO = (0, 0, 0, 0, Decimal(0), Decimal(0), Decimal(0), 0, 0, 0)
 
 
@@ -92,13 +97,16 @@ def _hourly_rows(rows: Sequence[WireRecord]) -> list[list[Any]]:
     adds: list[tuple[Any, ...]] = []
     groups: dict[tuple[Any, ...], list[int]] = {}
     for i, w in enumerate(rows):
-        cost, baseline, latency = money_value(w[13]), money_value(w[14]), w[15]
+        cost, baseline, latency = money_value(w[_COST]), money_value(w[_BASELINE]), w[_LATENCY]
         priced = cost is not None and baseline is not None
-        adds.append((1, 0 if w[19] == "ok" else 1, w[9], w[10], cost or Decimal(0), baseline or Decimal(0),
+        adds.append((1, 0 if w[_STATUS] == "ok" else 1, w[_PROMPT], w[_COMPLETION], cost or Decimal(0),
+                     baseline or Decimal(0),
                      (baseline - cost) if priced else Decimal(0),
                      1 if cost is None else 0, latency or 0, 0 if latency is None else 1))
-        category, model = w[5] or "", w[6]
-        key = (_hour_of(w[0]), "", w[3] or "", w[2] or "", model, w[4] or "", category, w[8] or "",
+        category, model = w[_CATEGORY] or "", w[_MODEL]
+        # the value of each of HOURLY_DIMENSIONS, in its order, after the hour
+        key = (_hour_of(w[_TS]), "", w[_TEAM] or "", w[_KEY] or "", model, w[_ROUTE] or "", category,
+               w[_DEPLOYMENT] or "",
                f"{category}\t{model}")
         groups.setdefault(key, []).append(i)
     buckets: dict[tuple[str, str, Any], list[list[int]]] = {}
@@ -162,11 +170,11 @@ def _stored_values(w: WireRecord, sqlite: bool) -> list[Any]:
     ``datetime`` and ``Decimal`` (``float(d)`` is ``float(str(d))``); its ``strftime`` writes a year
     before 1000 unpadded, so such a moment is left to it."""
     if sqlite:
-        ts: Any = w[0] if w[0][0] != "0" else as_datetime(w[0])
-        cost, baseline = w[13], w[14]
-        return [ts, *w[1:13], float(cost) if type(cost) is str else cost,
-                float(baseline) if type(baseline) is str else baseline, *w[15:]]
-    return [as_datetime(w[0]), *w[1:13], money_value(w[13]), money_value(w[14]), *w[15:]]
+        ts: Any = w[_TS] if w[_TS][0] != "0" else as_datetime(w[_TS])
+        cost, baseline = w[_COST], w[_BASELINE]
+        return [ts, *w[1:_COST], float(cost) if type(cost) is str else cost,
+                float(baseline) if type(baseline) is str else baseline, *w[_LATENCY:]]
+    return [as_datetime(w[_TS]), *w[1:_COST], money_value(w[_COST]), money_value(w[_BASELINE]), *w[_LATENCY:]]
 
 
 def _spend_row(group: Any, values: Sequence[Any]) -> SpendRow:
