@@ -32,6 +32,7 @@ class Route:
         barred: dict[str, str] = {}
         unhealthy: dict[str, str] = {}
         latency: dict[str, float] = {}
+        ranked_by_route = ctx.route is not None  # a by-name request's ranking never reads latency
         for m in models:
             for d in m.deployments:
                 why = (assessment.reason(d) if assessment is not None else None) or self.versions.sunset_reason(d)
@@ -42,7 +43,8 @@ class Route:
                     continue
                 if self.resilience.breaker(d.name).state is BreakerState.OPEN:
                     unhealthy[d.name] = CIRCUIT_OPEN
-                latency[d.name] = self.resilience.health(d.name).latency_ewma.value or 0.0
+                if ranked_by_route:
+                    latency[d.name] = self.resilience.health(d.name).latency_ewma.value or 0.0
         return Exclusions(barred, unhealthy, latency)
 
     async def __call__(self, ctx: RequestContext) -> None:
