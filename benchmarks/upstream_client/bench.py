@@ -13,7 +13,9 @@ tokens; ``c=`` is then meaningless). It is a benchmark, not a test.
         [--loop uvloop|asyncio] [--json out.json]
 
 Variants (see ``VARIANTS``): ``product`` is ``UpstreamClient`` (and ``SseReader``) from this tree's
-``src``; with ``--src NAME=PATH`` also ``product@NAME`` from another tree, for an A/B in one run.
+``src`` (for this ``http://`` mock: the http1 transport); ``product-aiohttp`` the same client made to
+go through aiohttp, as it does for ``https://`` upstreams; with ``--src NAME=PATH`` also
+``product@NAME`` from another tree, for an A/B in one run.
 ``aiohttp`` is a plain session set up as UpstreamClient was before tuning; ``tuned`` has every knob
 of ``AiohttpClient``; ``tuned-<knob>`` is ``tuned`` without that knob (what the knob is worth);
 ``raw`` is a minimal asyncio.Protocol + httptools keep-alive client, for information only (the floor).
@@ -50,6 +52,7 @@ MOCK = ROOT / "benchmarks" / "gateway_overhead" / "mock_upstream.py"
 
 VARIANTS: dict[str, Callable[[str], Any]] = {
     "product": ProductClient,
+    "product-aiohttp": lambda base: ProductClient(base, via_aiohttp=True),
     "aiohttp": lambda base: AiohttpClient(base, frozenset()),
     "tuned": lambda base: AiohttpClient(base, frozenset(KNOBS)),
     **{f"tuned-{k}": (lambda base, k=k: AiohttpClient(base, frozenset(KNOBS) - {k})) for k in KNOBS},

@@ -1,4 +1,4 @@
-"""The aiohttp clients the benchmark compares: interlock's UpstreamClient and a knob-by-knob session.
+"""The clients the benchmark compares: interlock's UpstreamClient and a knob-by-knob aiohttp session.
 
 Each client has ``post(i)`` (a JSON answer), ``stream(i)`` (the number of SSE events read) and
 ``aclose()``; interlock is imported from the tree the worker process was started on.
@@ -16,14 +16,18 @@ from yarl import URL
 
 
 class ProductClient:
-    """interlock's UpstreamClient, as the providers call it."""
+    """interlock's UpstreamClient, as the providers call it. With ``via_aiohttp`` its plain-http
+    transport is switched off, so this ``http://`` mock is reached the way ``https://`` upstreams
+    are (through aiohttp): the cost of that path in the same tree."""
 
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, via_aiohttp: bool = False) -> None:
         from interlock.config.deployments import Timeouts
         from interlock.providers.http_client import UpstreamClient
         from interlock.providers.sse import SseReader
 
         self.client = UpstreamClient("bench", base, {}, Timeouts(), max_connections=100)
+        if via_aiohttp:
+            self.client._plain = None  # what an https:// base URL gives
         self.sse_reader = SseReader
 
     async def post(self, i: int) -> Any:

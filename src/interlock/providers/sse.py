@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-import aiohttp
+from typing import Protocol
+
+
+class ByteStream(Protocol):
+    """A response body read as it arrives: ``readany`` returns what has come (b"" at the end).
+    aiohttp's ``StreamReader`` is one; so is ``http1.Response``."""
+
+    async def readany(self) -> bytes: ...
 
 
 class _EventParser:
@@ -74,7 +81,7 @@ class SseReader:
 
     __slots__ = ("_content", "_ended", "_parser", "_pending")
 
-    def __init__(self, content: aiohttp.StreamReader) -> None:
+    def __init__(self, content: ByteStream) -> None:
         self._content = content
         self._parser = _EventParser()
         self._pending = b""
