@@ -20,6 +20,7 @@ from rich.text import Text
 
 from interlock.accounting.stores import ENV_WORKERS
 from interlock.api.app import build_app
+from interlock.api.corked import CorkedHttpToolsProtocol
 from interlock.cli.loading import load_or_exit
 from interlock.cli.serve_workers import (
     FACTORY,
@@ -91,8 +92,8 @@ def serve(
     gc.collect()
     gc.freeze()
     gc.set_threshold(10_000, 10, 10)
-    uvicorn.run(app, host=bind_host, port=bind_port, log_level="warning", access_log=False, loop="auto", http="auto",
-                server_header=False)  # no "server: uvicorn": scanners flag naming the server software
+    uvicorn.run(app, host=bind_host, port=bind_port, log_level="warning", access_log=False, loop="auto",
+                http=CorkedHttpToolsProtocol, server_header=False)  # no "server: uvicorn": scanners flag naming the server software
 
 
 def _serve_workers(count: int, config: GatewayConfig, path: Path | None, host: str, port: int, log_level: str,
@@ -113,7 +114,7 @@ def _serve_workers(count: int, config: GatewayConfig, path: Path | None, host: s
     with tempfile.TemporaryDirectory(prefix="interlock-metrics-") as metrics_dir:
         os.environ[MULTIPROC_ENV] = metrics_dir
         uvicorn.run(FACTORY, factory=True, workers=count, host=host, port=port, log_level="warning", server_header=False,
-                    access_log=False, loop="auto", http="auto")
+                    access_log=False, loop="auto", http=CorkedHttpToolsProtocol)
 
 
 def _json_say(markup: str) -> None:
