@@ -11,6 +11,7 @@ import os
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import typer
 import uvicorn
@@ -35,6 +36,18 @@ from interlock.observability.logging import configure_logging, startup_log, use_
 from interlock.observability.metrics import MULTIPROC_ENV
 
 console = Console(stderr=True)
+
+# How the server runs, with one worker or several:
+UVICORN_OPTIONS: dict[str, Any] = {
+    "loop": "auto",
+    "http": CorkedHttpToolsProtocol,  # the writes of one loop turn leave in one send (api/corked.py)
+    "log_level": "warning",
+    "access_log": False,  # the request log (observability/logging.py) says more, once
+    # uvicorn's own logging set-up (dictConfig) would close the handlers configure_logging installed,
+    # and with them the request log's batching; its loggers use those handlers instead
+    "log_config": None,
+    "server_header": False,  # no "server: uvicorn": scanners flag naming the server software
+}
 
 
 def serve(
@@ -92,8 +105,7 @@ def serve(
     gc.collect()
     gc.freeze()
     gc.set_threshold(10_000, 10, 10)
-    uvicorn.run(app, host=bind_host, port=bind_port, log_level="warning", access_log=False, loop="auto",
-                http=CorkedHttpToolsProtocol, server_header=False)  # no "server: uvicorn": scanners flag naming the server software
+    uvicorn.run(app, host=bind_host, port=bind_port, **UVICORN_OPTIONS)
 
 
 def _serve_workers(count: int, config: GatewayConfig, path: Path | None, host: str, port: int, log_level: str,
@@ -113,8 +125,7 @@ def _serve_workers(count: int, config: GatewayConfig, path: Path | None, host: s
     # metrics add up across the workers through files here (prometheus-client's multiprocess mode)
     with tempfile.TemporaryDirectory(prefix="interlock-metrics-") as metrics_dir:
         os.environ[MULTIPROC_ENV] = metrics_dir
-        uvicorn.run(FACTORY, factory=True, workers=count, host=host, port=port, log_level="warning", server_header=False,
-                    access_log=False, loop="auto", http=CorkedHttpToolsProtocol)
+        uvicorn.run(FACTORY, factory=True, workers=count, host=host, port=port, **UVICORN_OPTIONS)
 
 
 def _json_say(markup: str) -> None:

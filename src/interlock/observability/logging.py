@@ -145,6 +145,10 @@ def configure_logging(level: str = "INFO") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
+    # the server's own warnings and errors come out as JSON lines through the same handler
+    server = logging.getLogger("uvicorn")
+    server.handlers[:] = [handler]
+    server.propagate = False
 
 
 def log_request(rec: RequestRecord, include_text: bool) -> None:
