@@ -19,10 +19,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_in_thread(app: Any, timeout: float = 60.0) -> Iterator[str]:
-    """Serve ``app`` on a free loopback port; yields its base URL (``http://127.0.0.1:PORT``)."""
+def serve_in_thread(app: Any, timeout: float = 60.0, **options: Any) -> Iterator[str]:
+    """Serve ``app`` on a free loopback port; yields its base URL (``http://127.0.0.1:PORT``).
+    ``options`` are more ``uvicorn.Config`` settings (``http=...``)."""
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", loop="asyncio", lifespan="on")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", loop="asyncio", lifespan="on",
+                            **options)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
-import uvicorn
-from servers import free_port
+from servers import serve_in_thread
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -71,23 +66,9 @@ async def _events(request: Request) -> Response:
     return StreamingResponse(body(), media_type="text/event-stream")
 
 
-@contextmanager
-def _serving() -> Iterator[str]:
+def _serving() -> Any:
     app = Starlette(routes=[Route("/json", _json), Route("/events", _events)])
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           http=CorkedHttpToolsProtocol))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    return serve_in_thread(app, http=CorkedHttpToolsProtocol)
 
 
 def test_answers_streams_and_closing_connections_arrive_whole_over_real_http() -> None:
