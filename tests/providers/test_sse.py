@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from interlock.providers.sse import SseReader, _EventParser
+from interlock.providers.sse import SseReader
 
 
 class _Body:
@@ -34,9 +34,33 @@ def _cut(body: bytes, rng: random.Random) -> list[bytes]:
     return [body[a:b] for a, b in zip(edges, edges[1:], strict=False) if b > a]
 
 
+class _ReferenceParser:
+    """The SSE field rules, one line at a time, written plainly: the reference the reader must match."""
+
+    def __init__(self) -> None:
+        self.event = ""
+        self.data: list[str] = []
+
+    def line(self, raw: bytes) -> tuple[str, str] | None:
+        line = raw.decode("utf-8").rstrip("\r\n")
+        if not line:
+            done = (self.event or "message", "\n".join(self.data)) if self.data else None
+            self.event, self.data = "", []
+            return done
+        if line.startswith(":"):
+            return None
+        field, _, value = line.partition(":")
+        value = value.removeprefix(" ")
+        if field == "data":
+            self.data.append(value)
+        elif field == "event":
+            self.event = value
+        return None
+
+
 def _line_at_a_time(body: bytes) -> list[tuple[str, str]]:
-    """The reference: every line through ``_EventParser.line``, as at the end of a body."""
-    parser, events = _EventParser(), []
+    """The reference: every line through ``_ReferenceParser.line``."""
+    parser, events = _ReferenceParser(), []
     *lines, rest = body.split(b"\n")
     for raw in lines:
         if (done := parser.line(raw)) is not None:

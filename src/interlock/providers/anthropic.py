@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import orjson
-
 from interlock.config.deployments import AnthropicDeployment
 from interlock.errors import UpstreamConnectionError, UpstreamMalformed
 from interlock.providers.base import ChatRequest
 from interlock.providers.http_client import UpstreamClient
 from interlock.providers.http_errors import error_from_stream_event
 from interlock.providers.registry import register
+from interlock.providers.sse import event_json
 from interlock.types import JSON
 from interlock.wire.anthropic_responses import OpenAIChunksFromAnthropic, openai_completion_from_anthropic
 from interlock.wire.anthropic_translate import anthropic_request_from_openai
@@ -61,13 +60,7 @@ class AnthropicProvider:
         async with self.client.open_sse(MESSAGES_PATH, body, self._headers(request)) as sse:
             while (events := await sse.read()) is not None:
                 for event, raw in events:
-                    try:
-                        data = orjson.loads(raw)
-                    except orjson.JSONDecodeError:
-                        raise UpstreamMalformed(
-                            f"Upstream deployment {self.deployment.name!r} sent a stream event that is not JSON",
-                            deployment=self.deployment.name,
-                        ) from None
+                    data = event_json(raw, self.deployment.name)
                     if not isinstance(data, dict):
                         raise UpstreamMalformed(
                             f"Upstream deployment {self.deployment.name!r} sent a stream event that is not "

@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import orjson
-
 from interlock.config.deployments import OpenAIDeployment
 from interlock.errors import UpstreamConnectionError, UpstreamMalformed
 from interlock.providers.base import ChatRequest
 from interlock.providers.http_client import UpstreamClient
 from interlock.providers.registry import register
+from interlock.providers.sse import event_json
 from interlock.types import JSON
 
 
@@ -51,13 +50,7 @@ class OpenAICompatProvider:
                 for _event, data in events:
                     if data.strip() == "[DONE]":
                         return
-                    try:
-                        chunk = orjson.loads(data)
-                    except orjson.JSONDecodeError:
-                        raise UpstreamMalformed(
-                            f"Upstream deployment {self.deployment.name!r} sent a stream event that is not JSON",
-                            deployment=self.deployment.name,
-                        ) from None
+                    chunk = event_json(data, self.deployment.name)
                     if isinstance(chunk, dict) and "error" in chunk:
                         err = chunk["error"]
                         msg = err.get("message") if isinstance(err, dict) else str(err)

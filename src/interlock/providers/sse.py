@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
+
+import orjson
+
+from interlock.errors import UpstreamMalformed
 
 
 class ByteStream(Protocol):
@@ -12,9 +16,18 @@ class ByteStream(Protocol):
     async def readany(self) -> bytes: ...
 
 
+def event_json(data: str, deployment: str) -> Any:
+    """A stream event's data parsed as JSON; ``UpstreamMalformed`` naming ``deployment`` when it is not."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        raise UpstreamMalformed(f"Upstream deployment {deployment!r} sent a stream event that is not JSON",
+                                deployment=deployment) from None
+
+
 class _EventParser:
-    """SSE fields: ``line`` takes one line and returns an ``(event, data)`` pair when a blank line ends
-    one; ``lines`` takes a network read's worth and returns the pairs they end."""
+    """SSE fields: ``lines`` takes a network read's worth of decoded lines and returns the
+    ``(event, data)`` pairs that the blank lines among them end."""
 
     __slots__ = ("data", "event")
 
@@ -22,25 +35,9 @@ class _EventParser:
         self.event = ""
         self.data: list[str] = []
 
-    def line(self, raw: bytes) -> tuple[str, str] | None:
-        line = raw.decode("utf-8").rstrip("\r\n")
-        if not line:
-            done = (self.event or "message", "\n".join(self.data)) if self.data else None
-            self.event, self.data = "", []
-            return done
-        if line.startswith(":"):
-            return None
-        field, _, value = line.partition(":")
-        value = value.removeprefix(" ")
-        if field == "data":
-            self.data.append(value)
-        elif field == "event":
-            self.event = value
-        return None
-
     def lines(self, lines: list[str]) -> list[tuple[str, str]]:
-        """``line`` over decoded lines (without their newlines), inlined: a stream's cost is per line,
-        and the usual ``data: ...`` line skips the general field split."""
+        """Lines without their newlines. A stream's cost is per line: the usual ``data: ...`` line
+        skips the general field split."""
         events = []
         event, data = self.event, self.data
         for line in lines:
@@ -94,8 +91,8 @@ class SseReader:
         parser = self._parser
         if not block:
             self._ended = True
-            if self._pending:
-                parser.line(self._pending)
+            if self._pending:  # a last line without its newline
+                parser.lines([self._pending.decode("utf-8")])
             return [(parser.event or "message", "\n".join(parser.data))] if parser.data else None
         if self._pending:
             block = self._pending + block
