@@ -44,22 +44,13 @@ def cost_usd(usage: TokenUsage, price: AnyPrice) -> Decimal | None:
     per_token: (prompt - cached) * input + cached * cached_input + completion * output.
     gpu_hour: (prompt + completion) * the derived per-Mtok rate.
     """
-    # plain comparisons, not max()/min(): this runs twice for every request served
-    prompt = usage.prompt_tokens
-    prompt = max(prompt, 0)
-    completion = usage.completion_tokens
-    completion = max(completion, 0)
-    cached = usage.cached_tokens
-    if cached < 0:
-        cached = 0
-    elif cached > prompt:
-        cached = prompt
+    prompt = max(usage.prompt_tokens, 0)
+    completion = max(usage.completion_tokens, 0)
+    cached = min(max(usage.cached_tokens, 0), prompt)
     if isinstance(price, PerTokenPrice):
-        input_price = price.input_per_mtok
-        cached_price = price.cached_input_per_mtok
         micro = (
-            (prompt - cached) * input_price
-            + cached * (input_price if cached_price is None else cached_price)
+            (prompt - cached) * price.input_per_mtok
+            + cached * price.effective_cached_input_per_mtok
             + completion * price.output_per_mtok
         )
         return micro / MILLION
@@ -112,7 +103,4 @@ def format_usd(amount: Decimal | None, places: int = 8) -> str:
     """Render for headers and tables: fixed decimals, ``unknown`` for an unpriced cost."""
     if amount is None:
         return "unknown"
-    quantum = _QUANTUM.get(places)
-    if quantum is None:
-        quantum = Decimal(1).scaleb(-places)
-    return f"{amount.quantize(quantum):f}"
+    return f"{amount.quantize(_QUANTUM.get(places) or Decimal(1).scaleb(-places)):f}"

@@ -41,23 +41,6 @@ class _SampleCollector(Collector):
         yield from families.values()
 
 
-class _Series:
-    """The children of one (model, deployment, endpoint, status, stream), found with one look-up a request.
-
-    The time-to-first-token and token children are made on first use: ``.labels()`` adds a series to
-    the exposition, which must not show one that nothing was counted in.
-    """
-
-    __slots__ = ("completion_tokens", "deployment", "latency", "model", "prompt_tokens", "requests", "ttft")
-
-    def __init__(self, model: str, deployment: str, requests: Any, latency: Any) -> None:
-        self.model, self.deployment = model, deployment
-        self.requests, self.latency = requests, latency
-        self.ttft: Any = None
-        self.prompt_tokens: Any = None
-        self.completion_tokens: Any = None
-
-
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 
 
@@ -87,7 +70,6 @@ class GatewayMetrics:
         self._watched: dict[str, _SampleCollector] = {}
         # ``.labels()`` costs more than the update itself, so children are looked up once and kept.
         self._children: dict[tuple[Any, ...], Any] = {}
-        self._series: dict[tuple[str, str, str, int, bool], _Series] = {}
 
     def watch(self, name: str, source: Callable[[], Sequence[Any]]) -> None:
         """Export the gauges ``source`` returns (objects with name, help, labels, value) at each scrape.
@@ -113,40 +95,23 @@ class GatewayMetrics:
         rule = rec.extra.get("rule")
         if rule is not None:  # categories come from the classifier's fixed label set: bounded
             self._child(self.routing, rec.extra["route"], rec.extra["category"], rule).inc()
+        model, dep = rec.model or "-", rec.deployment or "-"
+        status, stream = str(rec.status), "true" if rec.stream else "false"
         if not rec.deployment:
-            model, status, stream = rec.model or "-", str(rec.status), "true" if rec.stream else "false"
-            self.requests.labels(model, "-", rec.endpoint, status, stream).inc()
+            self.requests.labels(model, dep, rec.endpoint, status, stream).inc()
             if rec.error_code is not None:
-                self.errors.labels(model, "-", rec.error_code).inc()
+                self.errors.labels(model, dep, rec.error_code).inc()
             return
-        key = (rec.model, rec.deployment, rec.endpoint, rec.status, rec.stream)
-        series = self._series.get(key)
-        if series is None:
-            series = self._series[key] = self._new_series(rec)
-        model, dep = series.model, series.deployment
-        series.requests.inc()
+        self._child(self.requests, model, dep, rec.endpoint, status, stream).inc()
         if rec.error_code is not None:
             self._child(self.errors, model, dep, rec.error_code).inc()
-        series.latency.observe(rec.latency_s)
+        self._child(self.latency, model, dep).observe(rec.latency_s)
         if rec.first_token_s is not None:
-            if series.ttft is None:
-                series.ttft = self._child(self.ttft, model, dep)
-            series.ttft.observe(rec.first_token_s)
-        usage = rec.usage
-        if usage.prompt_tokens:
-            if series.prompt_tokens is None:
-                series.prompt_tokens = self._child(self.tokens, model, dep, "prompt")
-            series.prompt_tokens.inc(usage.prompt_tokens)
-        if usage.completion_tokens:
-            if series.completion_tokens is None:
-                series.completion_tokens = self._child(self.tokens, model, dep, "completion")
-            series.completion_tokens.inc(usage.completion_tokens)
-
-    def _new_series(self, rec: RequestRecord) -> _Series:
-        model, dep = rec.model or "-", rec.deployment
-        status, stream = str(rec.status), "true" if rec.stream else "false"
-        return _Series(model, dep, self._child(self.requests, model, dep, rec.endpoint, status, stream),
-                       self._child(self.latency, model, dep))
+            self._child(self.ttft, model, dep).observe(rec.first_token_s)
+        if rec.usage.prompt_tokens:
+            self._child(self.tokens, model, dep, "prompt").inc(rec.usage.prompt_tokens)
+        if rec.usage.completion_tokens:
+            self._child(self.tokens, model, dep, "completion").inc(rec.usage.completion_tokens)
 
     def render(self) -> bytes:
         """The exposition text. With several workers (``PROMETHEUS_MULTIPROC_DIR`` set by ``serve
