@@ -6,13 +6,11 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import psycopg
 import pytest
-from services import pg_schema, postgres_url  # noqa: F401  (fixtures)
+from services import pg_audit_url, pg_schema, postgres_url  # noqa: F401  (fixtures)
 from typer.testing import CliRunner
 
 from interlock.cli.main import app
@@ -76,15 +74,6 @@ def test_worker_processes_on_one_sqlite_file_keep_one_chain(tmp_path: Path) -> N
     # each writer's batches stay in its own order within the shared chain
     mine = [r.request_id for r in records if r.key_id == "key-2"]
     assert mine == [f"req-2-{i}" for i in range(BATCHES * BATCH)]
-
-
-@pytest.fixture
-def pg_audit_url(postgres_url: str, pg_schema: str) -> Iterator[str]:  # noqa: F811
-    """A URL whose connections use the test's schema (created here; the fixture drops it)."""
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{pg_schema}"')
-    separator = "&" if "?" in postgres_url else "?"
-    yield f"{postgres_url}{separator}options={quote(f'-csearch_path={pg_schema}')}"
 
 
 def test_replicas_on_postgres_keep_one_chain(pg_audit_url: str) -> None:

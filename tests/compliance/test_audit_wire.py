@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
-import psycopg
 import pytest
-from services import pg_schema, postgres_url  # noqa: F401  (fixtures)
+from services import pg_audit_url, pg_schema, postgres_url  # noqa: F401  (fixtures)
 
 from interlock.compliance.audit import (
     GENESIS,
@@ -123,14 +120,6 @@ def test_timestamps_read_as_the_strftime_form(moment: datetime | date) -> None:
         aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
         expected = aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     assert _timestamp(moment) == expected
-
-
-@pytest.fixture
-def pg_audit_url(postgres_url: str, pg_schema: str) -> Iterator[str]:  # noqa: F811
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{pg_schema}"')
-    separator = "&" if "?" in postgres_url else "?"
-    yield f"{postgres_url}{separator}options={quote(f'-csearch_path={pg_schema}')}"
 
 
 def _stored(log: AuditStore) -> list[dict[str, Any]]:

@@ -152,7 +152,8 @@ class UpstreamClient:
     def _unsendable(self, exc: http1.InvalidHeader) -> UpstreamConnectionError:
         """A configured or per-call header that HTTP cannot carry: refused before anything is sent."""
         return UpstreamConnectionError(
-            f"Could not send to upstream deployment {self.deployment!r}: {exc}", deployment=self.deployment
+            f"Could not send to upstream deployment {self.deployment!r}: {exc}; check the `headers` of this "
+            "deployment in the config (and the API key in its environment variable)", deployment=self.deployment
         )
 
     def _parse_json(self, raw: bytes, resp: Any) -> JSON:
