@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -29,6 +28,7 @@ from interlock.accounting.budgets import (
     to_nanos,
 )
 from interlock.accounting.periods import WallClock, utc, window_start
+from interlock.ids import new_id
 
 _KEEP_AFTER_RESET = timedelta(days=2)
 
@@ -67,7 +67,7 @@ class InMemoryBudgetStore:
         now = self._clock()
         at = utc(now)
         windows = tuple(BudgetWindow.current(b, at) for b in self._limits.budgets_for(key_id, team))
-        reservation = Reservation(uuid.uuid4().hex, key_id, team, amount, windows)
+        reservation = Reservation(new_id(), key_id, team, amount, windows)
         await self._start_counters(windows, at)
         with self._lock:
             self._forget_old(at)

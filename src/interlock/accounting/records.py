@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
+from interlock.ids import new_id
 from interlock.storage.database import as_datetime, utc_iso
 
 GroupBy = Literal["team", "key", "route", "category", "model", "model_version", "deployment", "status"]
@@ -34,7 +34,7 @@ class UsageRecord:
     """
 
     model: str
-    request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    request_id: str = field(default_factory=new_id)
     ts: datetime = field(default_factory=lambda: datetime.now(UTC))
     key_id: str | None = None
     team: str | None = None

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from decimal import Decimal
@@ -27,10 +26,10 @@ from redis.asyncio import Redis
 from interlock.accounting.budgets import (
     DEFAULT_HOLD_TTL_S,
     BudgetLimits,
-    SpentBefore,
     BudgetStatus,
     BudgetWindow,
     Reservation,
+    SpentBefore,
     budget_exceeded,
     check_amount,
     from_nanos,
@@ -38,6 +37,7 @@ from interlock.accounting.budgets import (
 )
 from interlock.accounting.periods import WallClock, utc, window_start
 from interlock.errors import Overloaded
+from interlock.ids import new_id
 
 T = TypeVar("T")
 _KEEP_AFTER_RESET = timedelta(days=2)
@@ -151,7 +151,7 @@ class RedisBudgetStore:
         now = self._clock()
         at = utc(now)
         windows = tuple(BudgetWindow.current(b, at) for b in self._limits.budgets_for(key_id, team))
-        reservation = Reservation(uuid.uuid4().hex, key_id, team, amount, windows)
+        reservation = Reservation(new_id(), key_id, team, amount, windows)
         if not windows:
             return reservation
         args: list[Any] = [now, now + self._hold_ttl_s, reservation.id, to_nanos(amount)]

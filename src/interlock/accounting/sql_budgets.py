@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
@@ -31,6 +30,7 @@ from interlock.accounting.budgets import (
     to_nanos,
 )
 from interlock.accounting.periods import WallClock, utc, window_start
+from interlock.ids import new_id
 from interlock.storage.database import Database, Transaction
 
 _KEEP_AFTER_RESET = timedelta(days=2)
@@ -90,7 +90,7 @@ class SqlBudgetStore:
         now = self._clock()
         at = utc(now)
         windows = tuple(BudgetWindow.current(b, at) for b in self._limits.budgets_for(key_id, team))
-        reservation = Reservation(uuid.uuid4().hex, key_id, team, amount, windows)
+        reservation = Reservation(new_id(), key_id, team, amount, windows)
         if not windows:
             return reservation
         nanos = to_nanos(amount)

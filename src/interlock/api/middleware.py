@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from interlock.ids import new_id_bytes
+
 _SAFE_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
 
 
 def new_request_id() -> bytes:
-    """A random UUID4 in hex, like ``uuid.uuid4().hex`` without the cost of building a ``UUID`` object."""
-    raw = bytearray(os.urandom(16))
-    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
-    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
-    return raw.hex().encode()
+    """A new time-ordered id (a version-7 UUID in hex, ``interlock/ids.py``)."""
+    return new_id_bytes()
 
 
 def request_ids(headers: Iterable[tuple[bytes, bytes]]) -> tuple[bytes, bytes]:

@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from interlock.errors import UpstreamMalformed
+from interlock.ids import new_id
 from interlock.types import JSON, Usage
 
 STOP_REASON_TO_FINISH = {
@@ -81,7 +82,7 @@ def openai_completion_from_anthropic(message: JSON, model: str) -> JSON:
     if calls:
         reply["tool_calls"] = calls
     return {
-        "id": message.get("id") or f"msg_{uuid.uuid4().hex}",
+        "id": message.get("id") or f"msg_{new_id()}",
         "object": "chat.completion",
         "created": int(time.time()),
         "model": model,
@@ -120,7 +121,7 @@ def anthropic_message_from_openai(completion: JSON, model: str) -> JSON:
 def anthropic_message_id(openai_id: Any) -> str:
     if isinstance(openai_id, str) and openai_id.startswith("msg_"):
         return openai_id
-    return f"msg_{uuid.uuid4().hex}"
+    return f"msg_{new_id()}"
 
 
 def tool_use_block(call: JSON) -> JSON:
@@ -163,7 +164,7 @@ class OpenAIChunksFromAnthropic:
         kind = data.get("type") or event
         if kind == "message_start":
             message = data.get("message") or {}
-            self._id = message.get("id") or f"msg_{uuid.uuid4().hex}"
+            self._id = message.get("id") or f"msg_{new_id()}"
             self._merge_usage(message.get("usage"))
             return [self._chunk({"role": "assistant", "content": ""})]
         if kind == "content_block_start":
