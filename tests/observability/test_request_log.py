@@ -114,6 +114,64 @@ def test_other_handlers_and_caplog_see_the_request_record(caplog: pytest.LogCapt
     assert (record.pathname, record.funcName, record.lineno) == ("(unknown file)", "(unknown function)", 0)
 
 
+def test_the_request_record_holds_what_a_logrecord_holds_for_any_formatter(monkeypatch: pytest.MonkeyPatch) -> None:
+    # configure_logging turns thread and process lookups off; the request log then makes its records itself
+    for flag in ("logThreads", "logProcesses", "logMultiprocessing"):
+        monkeypatch.setattr(logging, flag, False)
+    logger = logging.getLogger("interlock.request")
+    seen: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = seen.append  # type: ignore[method-assign]
+    logger.addHandler(handler)
+    saved_level, saved_propagate = logger.level, logger.propagate
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        before = time.time()
+        log_request(finished_record(), include_text=False)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved_level)
+        logger.propagate = saved_propagate
+    [record] = seen
+    plain = logging.LogRecord("interlock.request", logging.INFO, "(unknown file)", 0, "request", (), None,
+                              "(unknown function)")
+    assert set(vars(record)) == {*vars(plain), "fields"}
+    for name, value in vars(plain).items():
+        if name not in ("created", "msecs", "relativeCreated"):
+            assert getattr(record, name) == value, name
+    assert before <= record.created <= time.time()
+    assert record.msecs == int((record.created - int(record.created)) * 1000)
+    text = logging.Formatter("%(name)s %(levelname)s %(module)s %(threadName)s %(message)s").format(record)
+    assert text == "interlock.request INFO (unknown file) None request"
+
+
+def test_an_installed_record_factory_makes_the_request_record_too(caplog: pytest.LogCaptureFixture) -> None:
+    made: list[logging.LogRecord] = []
+    default = logging.getLogRecordFactory()
+
+    def factory(*args: object, **kwargs: object) -> logging.LogRecord:
+        record = default(*args, **kwargs)
+        record.trace_id = "t-1"  # what a tracing library's factory adds
+        made.append(record)
+        return record
+
+    logging.setLogRecordFactory(factory)
+    logger = logging.getLogger("interlock.request")
+    try:
+        with caplog.at_level(logging.INFO, logger="interlock.request"):
+            saved, logger.propagate = logger.propagate, True
+            try:
+                log_request(finished_record(), include_text=False)
+            finally:
+                logger.propagate = saved
+    finally:
+        logging.setLogRecordFactory(default)
+    [record] = [r for r in caplog.records if r.name == "interlock.request"]
+    assert made == [record] and record.trace_id == "t-1"  # type: ignore[attr-defined]
+    assert record.fields["request_id"] == "req_1"  # type: ignore[attr-defined]
+
+
 def test_the_timestamp_is_utc_with_milliseconds() -> None:
     record = logging.makeLogRecord({"name": "x", "msg": "m", "levelname": "INFO"})
     formatter = JsonFormatter()

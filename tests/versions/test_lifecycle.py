@@ -107,3 +107,17 @@ def test_successor_chains_are_followed_and_version_entries_beat_model_entries() 
     assert g.lifecycle_of(NEW_A) == entries[1]
     assert g.lifecycle_of(deployment("qwen-other", "qwen", "2024")) == entries[2]
     assert g.state_of(deployment("qwen-other", "qwen", "2024")) is LifecycleState.DEPRECATED
+
+
+def test_utc_today_is_the_utc_date_and_turns_at_utc_midnight(monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from interlock.versions import lifecycle
+
+    assert lifecycle.utc_today() == datetime.now(UTC).date()
+    midnight = datetime(2027, 3, 1, tzinfo=UTC).timestamp()
+    for at, day in ((midnight - 0.001, date(2027, 2, 28)), (midnight, date(2027, 3, 1)),
+                    (midnight + 86_399.9, date(2027, 3, 1)), (midnight - 86_400.001, date(2027, 2, 27))):
+        monkeypatch.setattr(lifecycle, "time", SimpleNamespace(time=lambda at=at: at))
+        assert lifecycle.utc_today() == day, at

@@ -179,10 +179,34 @@ def log_request(rec: RequestRecord, include_text: bool) -> None:
         fields["completion"] = rec.completion_text
     # Logger.info() would also walk the stack to find the caller, which no formatter here prints; the
     # record factory is what makeRecord calls, without its loop checking ``extra`` for clashing names.
-    record = logging.getLogRecordFactory()(
-        request_log.name, logging.INFO, "(unknown file)", 0, "request", (), None, "(unknown function)")
-    record.fields = fields
+    factory = logging.getLogRecordFactory()
+    if factory is logging.LogRecord and not (logging.logThreads or logging.logProcesses or logging.logMultiprocessing):
+        record: logging.LogRecord = _RequestLine(fields)  # configure_logging turns those three off
+    else:  # a factory someone installed (trace ids, say) makes every record, this one too
+        record = factory(request_log.name, logging.INFO, "(unknown file)", 0, "request", (), None,
+                         "(unknown function)")
+        record.fields = fields  # type: ignore[attr-defined]
     request_log.handle(record)
+
+
+class _RequestLine(logging.LogRecord):
+    """The request log's record, holding what ``LogRecord`` would: the attributes that are the same on
+    every line (level, place, message) are copied from one dict, and only the time and fields are new."""
+
+    def __init__(self, fields: dict[str, Any]) -> None:  # LogRecord's work, minus what never changes
+        self.__dict__.update(_CONSTANT)
+        self.created = now = time.time()
+        self.msecs = int((now - int(now)) * 1000) + 0.0
+        self.relativeCreated = (now - _START) * 1000
+        self.fields = fields
+
+
+_START: float = logging._startTime  # type: ignore[attr-defined]  # what LogRecord measures relativeCreated from
+_CONSTANT = {
+    k: v for k, v in vars(logging.LogRecord(request_log.name, logging.INFO, "(unknown file)", 0, "request", (), None,
+                                            "(unknown function)")).items()
+    if k not in ("created", "msecs", "relativeCreated", "thread", "threadName", "processName", "process", "taskName")
+} | {"thread": None, "threadName": None, "processName": None, "process": None}
 
 
 startup_log = logging.getLogger("interlock.startup")

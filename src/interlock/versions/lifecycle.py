@@ -9,6 +9,7 @@ successor (``redirect: true``), or get ``ModelGone`` (410) naming it. Today's da
 from __future__ import annotations
 
 import calendar
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -29,8 +30,17 @@ class LifecycleState(StrEnum):
     SUNSET = "sunset"
 
 
+_EPOCH_DAY = date(1970, 1, 1).toordinal()
+_today: tuple[int, date] = (-1, date.min)  # one tuple: threads never see a day with another day's date
+
+
 def utc_today() -> date:
-    return datetime.now(UTC).date()
+    """Today in UTC (every request asks; the date is made once a day)."""
+    global _today
+    day = int(time.time() // 86_400)  # Unix time counts 86,400 seconds a day: this is the UTC day
+    if day != _today[0]:
+        _today = (day, date.fromordinal(_EPOCH_DAY + day))
+    return _today[1]
 
 
 def state_on(lifecycle: VersionLifecycle | None, today: date) -> LifecycleState:
