@@ -261,6 +261,9 @@ def start_gateways(stack: ExitStack, args: argparse.Namespace, config: Path, tmp
             env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH", "")) if p)
         for log in args.log:
             label, port = f"{name}/{log}", free_port()
+            # its own fresh ledger and audit log in the run's directory: runs compare alike, and the user's
+            # own ledger (the default location) never gets the benchmark's records
+            env = dict(env, XDG_DATA_HOME=str(tmp / f"{label.replace('/', '-')}-data"))
             argv = [sys.executable, "-m", "interlock.cli.main", "serve", "--config", str(config),
                     "--port", str(port), "--log-level", LOG_LEVELS[log]]
             if name in (args.granian or []):  # the same app under granian (one worker process)

@@ -119,3 +119,41 @@ def test_an_empty_batch_writes_nothing(database: Database) -> None:
 def test_the_hour_of_a_wire_record_is_its_hour_key(moment: datetime) -> None:
     (row, *_) = _hourly_rows([record_wire(UsageRecord(model="m", ts=moment))])
     assert row[0] == hour_key(moment)
+
+
+def _old_usage_record(rec: Any, ts: datetime) -> UsageRecord:
+    """The record ``Metering.record`` built before it made the wire row itself (the reference)."""
+    return UsageRecord(
+        model=rec.model, request_id=rec.request_id, ts=ts, key_id=rec.key_id, team=rec.team,
+        route=rec.extra.get("route"), category=rec.extra.get("category"), model_version=rec.model_version,
+        deployment=rec.deployment or None, prompt_tokens=rec.usage.prompt_tokens,
+        completion_tokens=rec.usage.completion_tokens, cached_tokens=rec.usage.cached_tokens,
+        usage_estimated=rec.usage.estimated, cost_usd=rec.cost_usd, baseline_cost_usd=rec.baseline_cost_usd,
+        latency_ms=int(rec.latency_s * 1000), attempts=rec.attempts, decision_reason=rec.extra.get("decision"),
+        config_hash=rec.config_hash, status="ok" if rec.error_code is None else rec.error_code,
+    )
+
+
+@pytest.mark.parametrize("variant", range(4))
+def test_a_finished_request_becomes_the_wire_row_of_its_usage_record(variant: int) -> None:
+    from interlock.accounting.metering import usage_wire
+    from interlock.observability.record import RequestRecord
+    from interlock.types import Usage
+
+    rec = RequestRecord(request_id=f"req-{variant}", endpoint="chat", model="m1", key_id=[None, "k1"][variant % 2],
+                        team=[None, "wéb"][variant % 2], deployment=["", "d1"][variant % 2],
+                        model_version=[None, "v2"][variant % 2], usage=Usage(120, 30, 4, estimated=variant == 3),
+                        latency_s=[0.0, 0.0456, 1.2345, 7.0][variant], config_hash="cfg", attempts=variant + 1,
+                        cost_usd=[None, D("0.0000049"), THIRD, D("0")][variant],
+                        baseline_cost_usd=[None, D("0.0405"), THIRD * 7, D("-0")][variant])
+    if variant >= 2:
+        rec.extra.update(route="auto", category="code", decision='a "quoted" reason')
+    if variant == 3:
+        rec.finish(502, "upstream_error")
+    before = datetime.now(UTC)
+    row = usage_wire(rec)
+    after = datetime.now(UTC)
+    stored = record_from_wire(row)
+    assert before <= stored.ts <= after
+    assert row == record_wire(_old_usage_record(rec, stored.ts))
+    assert stored.cost_usd == rec.cost_usd and str(stored.baseline_cost_usd) == str(rec.baseline_cost_usd)

@@ -16,7 +16,7 @@ import pytest
 
 from interlock.storage.database import Database, open_database
 from interlock.accounting.ledger import SqlLedgerStore
-from interlock.accounting.records import UsageRecord
+from interlock.accounting.records import UsageRecord, WireRecord
 from interlock.accounting.writer import LedgerClosed, LedgerWriteError, LedgerWriter
 
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -30,12 +30,12 @@ class CountingStore(SqlLedgerStore):
         self.batches: list[int] = []
         self.failures = failures
 
-    def append(self, records: Sequence[UsageRecord]) -> None:
+    def append_wire(self, rows: Sequence[WireRecord]) -> None:
         if self.failures:
             self.failures -= 1
             raise ConnectionError("database is down")
-        super().append(records)
-        self.batches.append(len(records))
+        super().append_wire(rows)
+        self.batches.append(len(rows))
 
 
 def records(n: int, start: int = 0) -> list[UsageRecord]:
@@ -108,7 +108,7 @@ CHILD = textwrap.dedent("""
     import asyncio, signal, sys
     from interlock.storage.database import open_database
     from interlock.accounting.ledger import SqlLedgerStore
-    from interlock.accounting.records import UsageRecord
+    from interlock.accounting.records import UsageRecord, WireRecord
     from interlock.accounting.writer import LedgerWriter
 
     async def main(path):

@@ -144,7 +144,9 @@ def _hour_of(ts: str) -> str:
 class LedgerSink(Protocol):
     """Where the ledger writer's batches go: a store, or the writer process standing in for one."""
 
-    def append(self, records: Sequence[UsageRecord]) -> None: ...
+    def append_wire(self, rows: Sequence[WireRecord]) -> None:
+        """Write a batch of records in wire form (``records.record_wire``) in one transaction, or none."""
+        ...
 
 
 class LedgerStore(Protocol):

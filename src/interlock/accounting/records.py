@@ -88,7 +88,7 @@ costs several times more to pickle and unpickle). Lossless: ``record_from_wire``
 def record_wire(r: UsageRecord) -> WireRecord:
     return (utc_iso(r.ts), r.request_id, r.key_id, r.team, r.route, r.category, r.model, r.model_version,
             r.deployment, r.prompt_tokens, r.completion_tokens, r.cached_tokens, r.usage_estimated,
-            _money_text(r.cost_usd), _money_text(r.baseline_cost_usd), r.latency_ms, r.attempts,
+            money_text(r.cost_usd), money_text(r.baseline_cost_usd), r.latency_ms, r.attempts,
             r.decision_reason, r.config_hash, r.status)
 
 
@@ -101,7 +101,8 @@ def record_from_wire(values: WireRecord) -> UsageRecord:
     return UsageRecord(**fields)
 
 
-def _money_text(amount: Any) -> Any:
+def money_text(amount: Any) -> Any:
+    """Money as it travels: a ``Decimal`` as its text; anything else as it is."""
     # only a Decimal becomes text: anything else travels as it is and fails (or not) as it would have
     return str(amount) if type(amount) is Decimal else amount
 

@@ -1,8 +1,9 @@
 """Writes usage records off the request path, in batches, and flushes them all on close.
 
-``submit`` only appends to an in-memory buffer. A background task writes a batch when
-``batch_size`` records are waiting or every ``flush_interval_s``, in a worker thread so
-the event loop never waits on the database. If the database is down, records stay
+``submit`` only appends to an in-memory buffer, of records in wire form (``records.record_wire``:
+the plain tuples the writer process is sent; ``submit_wire`` takes one already in that form). A
+background task writes a batch when ``batch_size`` records are waiting or every
+``flush_interval_s``, in a worker thread so the event loop never waits on the database. If the database is down, records stay
 buffered and the write is retried with backoff; ``aclose`` (called at shutdown, e.g.
 on SIGTERM) writes whatever is left before returning.
 """
@@ -15,7 +16,7 @@ import logging
 from types import TracebackType
 
 from interlock.accounting.ledger import LedgerSink
-from interlock.accounting.records import UsageRecord
+from interlock.accounting.records import UsageRecord, WireRecord, record_wire
 
 log = logging.getLogger("interlock.ledger")
 
@@ -49,7 +50,7 @@ class LedgerWriter:
         self.close_attempts = close_attempts
         self.written = 0
         self.dropped = 0
-        self._buffer: list[UsageRecord] = []
+        self._buffer: list[WireRecord] = []
         self._wake = asyncio.Event()
         self._flush_lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
@@ -62,6 +63,10 @@ class LedgerWriter:
 
     def submit(self, record: UsageRecord) -> None:
         """Queue one record; never blocks. Call from the event loop's thread."""
+        self.submit_wire(record_wire(record))
+
+    def submit_wire(self, row: WireRecord) -> None:
+        """Queue one record in wire form (``record_wire``'s tuple); never blocks. Call from the event loop's thread."""
         if self._closed:
             raise LedgerClosed("the ledger writer is closed")
         if len(self._buffer) >= self.max_pending:
@@ -69,7 +74,7 @@ class LedgerWriter:
             self.dropped += 1
             log.error("ledger buffer full (%d records): dropped a record", self.max_pending)
             return
-        self._buffer.append(record)
+        self._buffer.append(row)
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._run(), name="ledger-writer")
         if len(self._buffer) >= self.batch_size:
@@ -81,11 +86,11 @@ class LedgerWriter:
             while self._buffer:
                 await asyncio.to_thread(self._write_batch, self._buffer[: self.batch_size])
 
-    def _write_batch(self, batch: list[UsageRecord]) -> None:
+    def _write_batch(self, batch: list[WireRecord]) -> None:
         # Runs in a worker thread. Bookkeeping happens here, right after the commit, so a
         # cancelled awaiter can never cause a committed batch to be written twice.
         # Only the flusher removes records, always from the front; ``submit`` appends.
-        self.store.append(batch)
+        self.store.append_wire(batch)
         del self._buffer[: len(batch)]
         self.written += len(batch)
 

@@ -176,6 +176,10 @@ class _LedgerProxy:
         if records:
             self._owner.write("ledger", _wire(record_wire, records))
 
+    def append_wire(self, rows: Sequence[Any]) -> None:
+        if rows:
+            self._owner.write("ledger", list(rows))
+
 
 class _AuditProxy:
     """The audit log's append path: the chain is extended in the child."""
