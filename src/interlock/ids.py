@@ -4,7 +4,7 @@ A version-7 UUID (RFC 9562) starts with the Unix time in milliseconds and ends w
 bits, written here as 32 lowercase hex digits like ``uuid.uuid4().hex``. Ids made later sort
 later, so a database index on them grows at its right-hand end: the ledger's ``request_id``
 index took a random page per record with random ids, which made each insert cost more as the
-ledger grew (35 against 15 us per record on a 500,000-row ledger, ``benchmarks/ledger_ids``).
+ledger grew (46 against 31 us of CPU per record at 100,000-300,000 rows, ``benchmarks/ledger_ids``).
 The time an id carries is the time of the request, which its client and upstream know anyway.
 
 The random bits come from the operating system's random source, read 4 KiB at a time:

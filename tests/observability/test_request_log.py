@@ -100,7 +100,8 @@ def test_prompt_and_completion_are_logged_only_when_allowed(request_lines) -> No
     assert (line["prompt"], line["completion"]) == ("the prompt", "the answer")
 
 
-def test_other_handlers_and_caplog_see_the_request_record(caplog: pytest.LogCaptureFixture) -> None:
+def caplog_request_record(caplog: pytest.LogCaptureFixture) -> logging.LogRecord:
+    """Log one request and return the record caplog saw (the request logger propagates meanwhile)."""
     logger = logging.getLogger("interlock.request")
     with caplog.at_level(logging.INFO, logger="interlock.request"):
         saved, logger.propagate = logger.propagate, True
@@ -109,6 +110,11 @@ def test_other_handlers_and_caplog_see_the_request_record(caplog: pytest.LogCapt
         finally:
             logger.propagate = saved
     [record] = [r for r in caplog.records if r.name == "interlock.request"]
+    return record
+
+
+def test_other_handlers_and_caplog_see_the_request_record(caplog: pytest.LogCaptureFixture) -> None:
+    record = caplog_request_record(caplog)
     assert record.getMessage() == "request" and record.levelno == logging.INFO
     assert record.fields["request_id"] == "req_1"  # type: ignore[attr-defined]
     assert (record.pathname, record.funcName, record.lineno) == ("(unknown file)", "(unknown function)", 0)
@@ -157,17 +163,10 @@ def test_an_installed_record_factory_makes_the_request_record_too(caplog: pytest
         return record
 
     logging.setLogRecordFactory(factory)
-    logger = logging.getLogger("interlock.request")
     try:
-        with caplog.at_level(logging.INFO, logger="interlock.request"):
-            saved, logger.propagate = logger.propagate, True
-            try:
-                log_request(finished_record(), include_text=False)
-            finally:
-                logger.propagate = saved
+        record = caplog_request_record(caplog)
     finally:
         logging.setLogRecordFactory(default)
-    [record] = [r for r in caplog.records if r.name == "interlock.request"]
     assert made == [record] and record.trace_id == "t-1"  # type: ignore[attr-defined]
     assert record.fields["request_id"] == "req_1"  # type: ignore[attr-defined]
 

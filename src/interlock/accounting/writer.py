@@ -3,9 +3,9 @@
 ``submit`` only appends to an in-memory buffer, of records in wire form (``records.record_wire``:
 the plain tuples the writer process is sent; ``submit_wire`` takes one already in that form). A
 background task writes a batch when ``batch_size`` records are waiting or every
-``flush_interval_s``, in a worker thread so the event loop never waits on the database. If the database is down, records stay
-buffered and the write is retried with backoff; ``aclose`` (called at shutdown, e.g.
-on SIGTERM) writes whatever is left before returning.
+``flush_interval_s``, in a worker thread so the event loop never waits on the database. If the
+database is down, records stay buffered and the write is retried with backoff; ``aclose``
+(called at shutdown, e.g. on SIGTERM) writes whatever is left before returning.
 """
 
 from __future__ import annotations
@@ -66,7 +66,8 @@ class LedgerWriter:
         self.submit_wire(record_wire(record))
 
     def submit_wire(self, row: WireRecord) -> None:
-        """Queue one record in wire form (``record_wire``'s tuple); never blocks. Call from the event loop's thread."""
+        """Queue one record in wire form (``record_wire``'s tuple); never blocks. Call from the event
+        loop's thread."""
         if self._closed:
             raise LedgerClosed("the ledger writer is closed")
         if len(self._buffer) >= self.max_pending:
