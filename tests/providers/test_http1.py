@@ -123,6 +123,16 @@ def client(raw: RawServer, max_connections: int = 4, total: float = 5.0) -> Upst
     return UpstreamClient("local", raw.url("/v1"), {}, Timeouts(connect=1, total=total), max_connections)
 
 
+@contextlib.asynccontextmanager
+async def connected(raw: RawServer, max_connections: int = 4, total: float = 5.0) -> AsyncIterator[UpstreamClient]:
+    """``client`` for the block, closed (with every connection of its pool) when the block ends."""
+    up = client(raw, max_connections, total)
+    try:
+        yield up
+    finally:
+        await up.aclose()
+
+
 async def until(condition: Callable[[], bool], timeout: float = 2.0) -> None:
     for _ in range(int(timeout / 0.01)):
         if condition():
@@ -133,11 +143,8 @@ async def until(condition: Callable[[], bool], timeout: float = 2.0) -> None:
 
 async def test_the_request_is_a_plain_http11_post_without_accept_encoding(serve) -> None:
     raw = await serve(echo_conn)
-    up = client(raw)
-    try:
+    async with connected(raw) as up:
         assert await up.post_json("/chat/completions", {"a": 1}, {"x-request-id": "r1"}) == {"conn": 0}
-    finally:
-        await up.aclose()
     head, body = raw.requests[0].head.decode(), raw.requests[0].body
     lines = head.split("\r\n")
     assert lines[0] == "POST /v1/chat/completions HTTP/1.1"
@@ -156,8 +163,7 @@ async def test_keep_alive_reuses_the_last_returned_connection(serve) -> None:
         return await echo_conn(ex)
 
     raw = await serve(answer)
-    up = client(raw)
-    try:
+    async with connected(raw) as up:
         assert [(await up.post_json("/x", {}, {}))["conn"] for _ in range(3)] == [0, 0, 0]
         # two at once need two connections; the one that came back last is reused first
         slow = asyncio.create_task(up.post_json("/x", {"wait": True}, {}))
@@ -167,8 +173,6 @@ async def test_keep_alive_reuses_the_last_returned_connection(serve) -> None:
         assert (await slow)["conn"] == 0
         assert (await up.post_json("/x", {}, {}))["conn"] == 0
         assert raw.opened == 2
-    finally:
-        await up.aclose()
     await until(lambda: raw.open_now == 0)  # aclose closed every connection
 
 
@@ -181,13 +185,10 @@ async def test_a_chunked_body_is_decoded_and_its_connection_reused(serve) -> Non
         return True
 
     raw = await serve(answer)
-    up = client(raw)
-    try:
+    async with connected(raw) as up:
         assert await up.post_json("/x", {}, {}) == {"a": 1}
         assert await up.post_json("/x", {}, {}) == {"a": 1}
         assert raw.opened == 1
-    finally:
-        await up.aclose()
 
 
 async def test_a_body_delimited_by_close_is_read_to_the_close_and_not_reused(serve) -> None:
@@ -198,13 +199,10 @@ async def test_a_body_delimited_by_close_is_read_to_the_close_and_not_reused(ser
         return False
 
     raw = await serve(answer)
-    up = client(raw)
-    try:
+    async with connected(raw) as up:
         assert await up.post_json("/x", {}, {}) == {"a": 2}
         assert await up.post_json("/x", {}, {}) == {"a": 2}
         assert raw.opened == 2
-    finally:
-        await up.aclose()
 
 
 @pytest.mark.parametrize("extra", [b"Connection: close\r\n", b""], ids=["connection-close", "http-1.0"])
@@ -216,14 +214,11 @@ async def test_an_answer_that_does_not_keep_alive_is_not_reused(serve, extra: by
         return False
 
     raw = await serve(answer)
-    up = client(raw)
-    try:
+    async with connected(raw) as up:
         await up.post_json("/x", {}, {})
         await until(lambda: raw.closed == 1)  # closed by the client, long before the server would
         await up.post_json("/x", {}, {})
         assert raw.opened == 2
-    finally:
-        await up.aclose()
 
 
 async def test_an_idle_connection_the_server_closed_leaves_the_pool(serve) -> None:
@@ -232,14 +227,11 @@ async def test_an_idle_connection_the_server_closed_leaves_the_pool(serve) -> No
         return False  # the server closes each connection once idle
 
     raw = await serve(answer)
-    up = client(raw, max_connections=1)
-    try:
+    async with connected(raw, max_connections=1) as up:
         assert (await up.post_json("/x", {}, {}))["conn"] == 0
         await until(lambda: raw.closed == 1)
         await asyncio.sleep(0.05)  # the client sees the close
         assert (await up.post_json("/x", {}, {}))["conn"] == 1  # a new connection, in the freed slot
-    finally:
-        await up.aclose()
 
 
 async def test_an_idle_connection_past_the_idle_limit_is_closed_not_reused(serve) -> None:
@@ -264,16 +256,13 @@ async def test_a_garbage_answer_is_a_connection_error(serve) -> None:
         return True
 
     raw = await serve(answer)
-    up = client(raw)
-    try:
+    async with connected(raw) as up:
         with pytest.raises(UpstreamConnectionError, match="Could not reach upstream deployment 'local'"):
             await up.post_json("/x", {}, {})
         async with http1_pool(raw) as pool:
             with pytest.raises(http1.ProtocolError):
                 await pool.request("/x", {}, b"{}", 5)
         await until(lambda: raw.open_now == 0)  # never reused
-    finally:
-        await up.aclose()
 
 
 @pytest.mark.parametrize("reset", [False, True], ids=["close", "reset"])
@@ -285,12 +274,9 @@ async def test_a_body_cut_midway_is_a_connection_error(serve, reset: bool) -> No
         return False
 
     raw = await serve(answer)
-    up = client(raw)
-    try:
+    async with connected(raw) as up:
         with pytest.raises(UpstreamConnectionError, match="IncompleteBody"):
             await up.post_json("/x", {}, {})
-    finally:
-        await up.aclose()
 
 
 async def sse_answer(ex: Exchange, events: int, then_reset: bool) -> bool:
@@ -326,22 +312,18 @@ async def test_a_stream_reset_midway_broke_off(serve) -> None:
 
 async def test_a_whole_stream_is_read_and_its_connection_reused(serve) -> None:
     raw = await serve(lambda ex: sse_answer(ex, 5, then_reset=False))
-    up = client(raw)
-    try:
+    async with connected(raw) as up:
         for _ in range(2):
             got: list[str] = []
             await read_events(up, got)
             assert got == [f'{{"i": {i}}}' for i in range(5)]
         assert raw.opened == 1
-    finally:
-        await up.aclose()
 
 
 @pytest.mark.parametrize("leave", ["error", "early"])
 async def test_an_abandoned_stream_closes_its_connection(serve, leave: str) -> None:
     raw = await serve(lambda ex: sse_answer(ex, 50, then_reset=False))
-    up = client(raw)
-    try:
+    async with connected(raw) as up:
         with contextlib.suppress(RuntimeError):
             async with up.open_sse("/x", {"stream": True}, {}) as sse:
                 assert await sse.read()  # one read, then the caller leaves: by an error, or done early
@@ -351,8 +333,6 @@ async def test_an_abandoned_stream_closes_its_connection(serve, leave: str) -> N
         got: list[str] = []
         await read_events(up, got)
         assert len(got) == 50 and raw.opened == 2
-    finally:
-        await up.aclose()
 
 
 async def test_a_stream_left_at_its_last_event_keeps_its_connection_when_the_end_follows(serve) -> None:
@@ -364,15 +344,12 @@ async def test_a_stream_left_at_its_last_event_keeps_its_connection_when_the_end
         return True
 
     raw = await serve(answer)
-    up = client(raw)
-    try:
+    async with connected(raw) as up:
         for _ in range(3):
             async with up.open_sse("/x", {"stream": True}, {}) as sse:
                 assert await sse.read() == [("message", "[DONE]")]  # a provider returns here
             await asyncio.sleep(0.03)
         assert raw.opened == 1 and len(raw.requests) == 3
-    finally:
-        await up.aclose()
 
 
 async def test_a_slow_server_times_out_and_its_connection_is_closed(serve) -> None:
@@ -480,8 +457,7 @@ async def test_a_cancelled_request_closes_its_connection(serve) -> None:
         return await echo_conn(ex)
 
     raw = await serve(answer)
-    up = client(raw, max_connections=1)
-    try:
+    async with connected(raw, max_connections=1) as up:
         task = asyncio.create_task(up.post_json("/x", {}, {}))
         await until(lambda: len(raw.requests) == 1)
         task.cancel()
@@ -489,8 +465,6 @@ async def test_a_cancelled_request_closes_its_connection(serve) -> None:
             await task
         await until(lambda: raw.closed == 1)  # the server saw the client go
         assert (await up.post_json("/x", {}, {}))["conn"] == 1  # its slot is free again
-    finally:
-        await up.aclose()
 
 
 @pytest.mark.parametrize("headers", [
@@ -501,16 +475,13 @@ async def test_a_cancelled_request_closes_its_connection(serve) -> None:
 ])
 async def test_a_header_that_http_cannot_carry_is_refused_and_nothing_is_sent(serve, headers) -> None:
     raw = await serve(echo_conn)
-    up = client(raw)
-    try:
+    async with connected(raw) as up:
         with pytest.raises(UpstreamConnectionError, match="cannot carry"):
             await up.post_json("/x", {}, headers)
         with pytest.raises(UpstreamConnectionError, match="cannot carry"):
             await read_events(up, [], headers)
         await asyncio.sleep(0.05)
         assert raw.opened == 0 and raw.requests == []
-    finally:
-        await up.aclose()
 
 
 async def test_an_error_status_keeps_retry_after_in_any_case(serve) -> None:
@@ -520,15 +491,12 @@ async def test_an_error_status_keeps_retry_after_in_any_case(serve) -> None:
         return True
 
     raw = await serve(answer)
-    up = client(raw)
-    try:
+    async with connected(raw) as up:
         for call in (lambda: up.post_json("/x", {}, {}), lambda: read_events(up, [])):
             with pytest.raises(UpstreamHTTPError, match="answered HTTP 429: slow down") as info:
                 await call()
             assert info.value.upstream_status == 429 and info.value.retry_after == 7
         assert raw.opened == 1  # an error answer read to its end keeps its connection
-    finally:
-        await up.aclose()
 
 
 async def test_an_interim_100_continue_is_skipped(serve) -> None:
