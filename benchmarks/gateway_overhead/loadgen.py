@@ -27,10 +27,14 @@ import uvloop
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process, in seconds (from /proc/<pid>/stat; 1/CLK_TCK resolution)."""
-    with open(f"/proc/{pid}/stat", "rb") as f:
-        fields = f.read().rsplit(b")", 1)[1].split()
+def cpu_seconds(pid: int) -> float | None:
+    """utime + stime of a process, in seconds (from /proc/<pid>/stat; 1/CLK_TCK resolution); None
+    once it has exited (a server may replace a helper process during a run)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+    except FileNotFoundError:
+        return None
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
@@ -146,7 +150,9 @@ async def measure(
             conn.transport.close()
     lat = sorted(run.latencies_ns)
     n = run.completed
-    cpu = {name: cpu_after[name] - cpu_before[name] for name in watch}
+    # a process that was not there at both ends of the window is left out, and named
+    gone = sorted(name for name in watch if cpu_before[name] is None or cpu_after[name] is None)
+    cpu = {name: cpu_after[name] - cpu_before[name] for name in watch if name not in gone}  # type: ignore[operator]
     cpu["loadgen"] = self_after - self_before
     return {
         "requests": n,
@@ -156,6 +162,7 @@ async def measure(
         "p99_ms": percentile(lat, 99) / 1e6,
         "mean_ms": (sum(lat) / n / 1e6) if n else float("nan"),
         "cpu_ms_per_request": {name: (s * 1000 / n if n else float("nan")) for name, s in cpu.items()},
+        "exited": gone,
         "failures": len(run.failures),
         "first_failure": run.failures[0] if run.failures else None,
     }

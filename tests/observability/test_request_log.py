@@ -277,3 +277,79 @@ def test_every_request_line_is_written_when_the_process_exits() -> None:
     assert done.returncode == 0, done.stderr
     ids = [json.loads(line)["request_id"] for line in done.stderr.splitlines()]
     assert ids == [f"r{i}" for i in range(500)]
+
+
+def test_with_the_writer_process_request_lines_are_written_by_it_and_none_is_lost_at_exit() -> None:
+    script = (
+        "import logging, sys; sys.path.insert(0, sys.argv[1])\n"
+        "from interlock.observability.logging import configure_logging, log_request, offload_request_lines\n"
+        "from interlock.observability.record import RequestRecord\n"
+        "from interlock.storage.writer_process import WriterProcess\n"
+        "if __name__ == '__main__':\n"
+        "    configure_logging('INFO')\n"
+        "    handled = []\n"
+        "    handler = logging.getLogger('interlock').handlers[0]\n"
+        "    emit = handler.emit\n"
+        "    handler.emit = lambda record: (handled.append(record.name), emit(record))\n"
+        "    writes = WriterProcess(None, None)\n"
+        "    offload_request_lines(writes.lines.add)\n"
+        "    for i in range(500):\n"
+        "        log_request(RequestRecord(request_id=f'r{i}', endpoint='chat'), include_text=False)\n"
+        "    logging.getLogger('interlock.gateway').warning('still written here')\n"
+        "    print(handled)\n"  # never closed: the lines still waiting go out at exit
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(SRC)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "['interlock.gateway']"  # no request line went through this process's handler
+    written = [json.loads(line) for line in done.stderr.splitlines()]
+    requests = [entry for entry in written if entry["logger"] == "interlock.request"]
+    assert [entry["request_id"] for entry in requests] == [f"r{i}" for i in range(500)]
+    assert all(list(entry) == LINE_KEYS for entry in requests)
+    assert [entry["msg"] for entry in written if entry["logger"] == "interlock.gateway"] == ["still written here"]
+
+
+def test_a_handler_or_record_factory_someone_added_still_gets_every_request_record(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from interlock.observability import logging as request_logging
+
+    root = logging.getLogger("interlock")
+    saved = root.handlers[:], root.level, root.propagate
+    stream, offloaded = Writes(), []
+    try:
+        monkeypatch.setattr(sys, "stderr", stream)
+        configure_logging("INFO")
+        monkeypatch.setattr(request_logging, "_standard", root.handlers[0])  # as if it wrote to fd 2
+        request_logging.offload_request_lines(lambda created, fields: offloaded.append(fields["request_id"]))
+        log_request(finished_record(), include_text=False)
+        assert offloaded == ["req_1"]
+        caught = Caught()
+        request_log = logging.getLogger("interlock.request")
+        request_log.addHandler(caught)
+        try:
+            log_request(finished_record(), include_text=False)
+        finally:
+            request_log.removeHandler(caught)
+        assert offloaded == ["req_1"] and len(caught.records) == 1
+        factory = logging.getLogRecordFactory()
+        logging.setLogRecordFactory(lambda *a, **k: factory(*a, **k))
+        try:
+            log_request(finished_record(), include_text=False)
+        finally:
+            logging.setLogRecordFactory(factory)
+        assert offloaded == ["req_1"]
+        root.handlers[0].flush()
+        assert len(lines(stream)) == 2  # both went through the handler, in this process
+    finally:
+        request_logging._offload = None
+        for handler in root.handlers:
+            handler.close()
+        root.handlers[:], root.level, root.propagate = saved
+
+
+class Caught(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)

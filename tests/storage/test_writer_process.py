@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import signal
+import sys
+import time
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
@@ -13,6 +17,7 @@ import pytest
 from interlock.accounting.ledger import SqlLedgerStore
 from interlock.accounting.records import UsageRecord
 from interlock.compliance.audit import AuditEntry, AuditLog, Recipient, open_audit_log
+from interlock.observability.logging import JsonFormatter
 from interlock.storage.database import open_database
 from interlock.storage.writer_process import WriteFailed, WriterProcess, open_ledger
 
@@ -100,3 +105,38 @@ def test_a_batch_that_cannot_be_sent_fails_as_a_write_and_the_next_one_goes_thro
     finally:
         writer.close()
     assert SqlLedgerStore(open_database(str(tmp_path / "ledger.db"))).count() == 2
+
+
+def _line_fields(i: int) -> dict[str, object]:
+    return {"request_id": f"r{i}", "endpoint": "chat", "status": 200, "latency_ms": 1.25, "ttft_ms": None,
+            "data_classes": ["personal"]}
+
+
+def test_request_lines_are_written_by_the_child_to_the_stderr_it_shares(
+        capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    here = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", here)  # what this process writes itself lands here, not on fd 2
+    writes = WriterProcess(None, None)
+    created = time.time()
+    try:
+        for i in range(3):
+            writes.lines.add(created, _line_fields(i))
+    finally:
+        writes.close()
+    assert here.getvalue() == ""
+    written = capfd.readouterr().err.splitlines()
+    formatter = JsonFormatter()
+    assert written == [formatter.request_line(created, _line_fields(i)) for i in range(3)]
+    first = json.loads(written[0])
+    assert list(first)[:4] == ["ts", "level", "logger", "msg"] and first["logger"] == "interlock.request"
+    assert first["data_classes"] == ["personal"] and first["ttft_ms"] is None
+
+
+def test_request_lines_reach_stderr_from_here_when_the_child_cannot_take_them(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    here = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", here)
+    writes = WriterProcess(None, None)
+    writes.close()
+    writes.lines.add(time.time(), _line_fields(7))  # after close: written at once, by this process
+    assert [json.loads(line)["request_id"] for line in here.getvalue().splitlines()] == ["r7"]

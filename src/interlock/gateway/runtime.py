@@ -15,6 +15,7 @@ from interlock.compliance.gate import ComplianceGate, default_policy
 from interlock.config.load import LoadedConfig
 from interlock.config.reload import unchanged_deployments
 from interlock.gateway.preflight import Preflight, start_up_lines
+from interlock.observability.logging import RequestLineSink, offload_request_lines, withdraw_request_lines
 from interlock.observability.metrics import GatewayMetrics
 from interlock.observability.tracing import RequestTracer, TraceSink, carry_trace_sink
 from interlock.providers.base import Provider
@@ -81,6 +82,7 @@ class Runtime:
         self.shadows: ShadowRunner | None = None  # opened at start when an alias mirrors traffic
         self._metering: Metering | None = None
         self.writes: WriterProcess | None = None  # the ledger and audit writer process, when server.writes is "process"
+        self._lines: RequestLineSink | None = None
         self._compliance: ComplianceGate | None = None
         self.loaded_deployments: set[str] = set()  # embedded models whose weights are in memory
         self.preflight = Preflight(self.config, lambda: self.loaded_deployments)
@@ -107,6 +109,8 @@ class Runtime:
         if self.config.server.writes == "process":
             opener = partial(open_ledger, ledger_url) if self.config.accounting.ledger else None
             self.writes = WriterProcess(opener, partial(open_audit_log, audit))
+            self._lines = self.writes.lines.add
+            offload_request_lines(self._lines)  # request log lines are formatted and written by the child too
         self._metering = Metering(self.config, self.prices, ledger=self.writes.ledger if self.writes else None)
         await self._metering.start(say)
         if any(a.shadow for a in self.config.aliases) and self._metering.db is not None:
@@ -150,6 +154,8 @@ class Runtime:
             except Exception:
                 log.exception("closing the ledger failed")
         if self.writes is not None:
+            if self._lines is not None:
+                withdraw_request_lines(self._lines)
             await asyncio.to_thread(self.writes.close)  # after the ledger and audit flushes above
         try:
             await self.resilience.aclose()  # closes every provider it wraps

@@ -7,7 +7,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any, TextIO
 
 import orjson
@@ -23,17 +23,17 @@ _MILLIS = tuple(f".{ms:03d}Z" for ms in range(1000))  # a timestamp's tail, made
 class JsonFormatter(logging.Formatter):
     _second: tuple[int, str] = (-1, "")  # one tuple, so threads sharing the formatter never see a torn pair
 
-    def _timestamp(self, record: logging.LogRecord) -> str:
+    def _timestamp(self, created: float) -> str:
         second, text = self._second
-        if int(record.created) != second:  # formatting the date is most of the cost; it changes once a second
-            second = int(record.created)
+        if int(created) != second:  # formatting the date is most of the cost; it changes once a second
+            second = int(created)
             text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
             self._second = (second, text)
-        return text + _MILLIS[int(record.msecs)]
+        return text + _MILLIS[int((created - int(created)) * 1000)]
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "ts": self._timestamp(record),
+            "ts": self._timestamp(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
@@ -43,6 +43,13 @@ class JsonFormatter(logging.Formatter):
             entry.update(fields)
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
+        return orjson.dumps(entry, default=str).decode()
+
+    def request_line(self, created: float, fields: dict[str, Any]) -> str:
+        """The line ``format`` writes for the request log's record made at ``created`` with ``fields``."""
+        entry: dict[str, Any] = {"ts": self._timestamp(created), "level": "info", "logger": request_log.name,
+                                 "msg": "request"}
+        entry.update(fields)
         return orjson.dumps(entry, default=str).decode()
 
 
@@ -136,8 +143,10 @@ def configure_logging(level: str = "INFO") -> None:
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False
+    global _standard
     handler = BatchingStreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
+    _standard = handler if _writes_to_stderr_fd(handler.stream) else None
     root = logging.getLogger("interlock")
     for old in root.handlers:
         if isinstance(old, BatchingStreamHandler):  # its waiting lines go out before the new handler's
@@ -177,6 +186,10 @@ def log_request(rec: RequestRecord, include_text: bool) -> None:
     if include_text:
         fields["prompt"] = rec.prompt_text
         fields["completion"] = rec.completion_text
+    sink = _offload
+    if sink is not None and _standard_chain():
+        sink(time.time(), fields)  # formatted and written by another process, to the same stderr
+        return
     # Logger.info() would also walk the stack to find the caller, which no formatter here prints; the
     # record factory is what makeRecord calls, without its loop checking ``extra`` for clashing names.
     factory = logging.getLogRecordFactory()
@@ -207,6 +220,55 @@ _CONSTANT = {
                                             "(unknown function)")).items()
     if k not in ("created", "msecs", "relativeCreated", "thread", "threadName", "processName", "process", "taskName")
 } | {"thread": None, "threadName": None, "processName": None, "process": None}
+
+
+# -- request lines written by another process -----------------------------------------------------------
+
+RequestLineSink = Callable[[float, dict[str, Any]], None]
+"""Takes a request line's time (``time.time()``) and fields, and sees that the line reaches stderr."""
+
+_offload: RequestLineSink | None = None
+_standard: BatchingStreamHandler | None = None  # configure_logging's handler, when it writes to fd 2
+_package_log = logging.getLogger("interlock")
+
+
+def _writes_to_stderr_fd(stream: Any) -> bool:
+    try:
+        return bool(stream.fileno() == 2)
+    except (AttributeError, OSError, ValueError):  # a StringIO, a closed or detached stream
+        return False
+
+
+def _standard_chain() -> bool:
+    """Whether a request line would reach exactly ``configure_logging``'s handler, unfiltered, and be
+    made by the standard record factory: then writing it elsewhere to fd 2 changes nothing but the
+    process that formats it. Any handler, filter or factory someone added gets records as before."""
+    handlers = _package_log.handlers
+    return (len(handlers) == 1 and handlers[0] is _standard and not request_log.handlers
+            and not request_log.filters and not _package_log.filters and not handlers[0].filters
+            and logging.getLogRecordFactory() is logging.LogRecord)
+
+
+def offload_request_lines(sink: RequestLineSink) -> None:
+    """From now on, hand request lines to ``sink`` (the writer process) while the standard handler is
+    in place, instead of formatting them in this process."""
+    global _offload
+    _offload = sink
+
+
+def withdraw_request_lines(sink: RequestLineSink) -> None:
+    """Stop handing lines to ``sink``, unless another sink has replaced it since (a reloaded runtime's)."""
+    global _offload
+    if _offload is sink:
+        _offload = None
+
+
+_LINES_FORMAT = JsonFormatter()
+
+
+def request_lines_text(lines: Collection[tuple[float, dict[str, Any]]]) -> str:
+    """Request lines, as the standard handler writes them."""
+    return "".join(_LINES_FORMAT.request_line(created, fields) + "\n" for created, fields in lines)
 
 
 startup_log = logging.getLogger("interlock.startup")

@@ -16,15 +16,22 @@ several times more to pickle on one side and unpickle on the other.
 
 from __future__ import annotations
 
+import atexit
+import collections
 import logging
 import multiprocessing
+import multiprocessing.util  # its exit handler stops daemon children: registered first, it runs after ours
+import sys
 import threading
+import time
+import weakref
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
 from interlock.accounting.records import record_wire
 from interlock.compliance.audit import entry_wire
+from interlock.observability.logging import request_lines_text
 
 log = logging.getLogger("interlock.writer")
 
@@ -71,6 +78,9 @@ def _serve(conn: Connection, open_ledger: Opener | None, open_audit: Opener | No
                     assert open_ledger is not None, "no ledger was configured for this writer"
                     ledger = open_ledger()
                 ledger.append_wire(batch)
+            elif kind == "lines":  # request log lines: written to this process's stderr, the gateway's own
+                sys.stderr.write(request_lines_text(batch))
+                sys.stderr.flush()
             elif kind == "audit":
                 if audit is None:
                     assert open_audit is not None, "no audit log was configured for this writer"
@@ -107,6 +117,7 @@ class WriterProcess:
         self._start()
         self.ledger = _LedgerProxy(self)
         self.audit = _AuditProxy(self)
+        self.lines = RequestLines(self)
 
     def _start(self) -> None:
         parent, child = self._context.Pipe()
@@ -143,7 +154,9 @@ class WriterProcess:
             raise WriteFailed(detail)
 
     def close(self, timeout_s: float = 10.0) -> None:
-        """Stop the child once it has answered every batch sent (callers flush first)."""
+        """Stop the child once it has answered every batch sent (callers flush first; the request
+        lines waiting here are written first)."""
+        self.lines.close()
         with self._lock:
             if self._closed:
                 return
@@ -164,6 +177,69 @@ class WriterProcess:
                 if process.is_alive():
                     process.kill()
                     process.join()
+
+
+class RequestLines:
+    """Request log lines on their way to the child, which formats and writes them to the stderr it
+    shares with the gateway (``observability.logging.offload_request_lines``): the JSON encoding
+    and the write leave the serving process's GIL. As the standard handler does, lines are written
+    together at most ``delay_s`` after the first of them; when the child cannot take them, this
+    process writes them itself."""
+
+    def __init__(self, owner: WriterProcess, delay_s: float = 0.05) -> None:
+        self._owner = owner
+        self.delay_s = delay_s
+        self._waiting: collections.deque[tuple[float, dict[str, Any]]] = collections.deque()
+        self._due = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        _LIVE_LINES.add(self)
+
+    def add(self, created: float, fields: dict[str, Any]) -> None:
+        """Queue one line (a ``RequestLineSink``); never blocks. Call from the event loop's thread."""
+        self._waiting.append((created, fields))
+        if self._closed:
+            self._send()
+            return
+        if not self._due.is_set():
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._send_when_due, name="request-lines", daemon=True)
+                self._thread.start()
+            self._due.set()
+
+    def _send_when_due(self) -> None:
+        while not self._closed:
+            self._due.wait()
+            time.sleep(self.delay_s)
+            self._due.clear()
+            self._send()
+
+    def _send(self) -> None:
+        waiting = self._waiting
+        batch = [waiting.popleft() for _ in range(len(waiting))]  # a line added meanwhile waits its turn
+        if not batch:
+            return
+        try:
+            self._owner.write("lines", batch)
+        except WriteFailed:  # closed, or the child is gone: the lines still reach stderr, from here
+            sys.stderr.write(request_lines_text(batch))
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        """Write every waiting line; a line added later is written at once, by this process."""
+        self._closed = True
+        self._due.set()
+        self._send()
+
+
+_LIVE_LINES: weakref.WeakSet[RequestLines] = weakref.WeakSet()
+
+
+@atexit.register
+def _lines_at_exit() -> None:
+    """At interpreter exit every waiting line is written, as ``logging.shutdown`` does for the handler's."""
+    for lines in list(_LIVE_LINES):
+        lines.close()
 
 
 class _LedgerProxy:
