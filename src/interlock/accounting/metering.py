@@ -14,26 +14,26 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from interlock.accounting.budgets import Budget, BudgetStore, BudgetTable, Reservation
 from interlock.accounting.costs import RequestCost, price_request
-from interlock.accounting.maximum import OutputCeiling, input_tokens_of, prompt_tokens_of, requested_output
-from interlock.accounting.pricebook import PriceBook
-from interlock.accounting.ratelimits import RateLimiter, RateLimits, RateTicket
-from interlock.accounting.stores import open_counters
-from interlock.config.schema import GatewayConfig
-from interlock.errors import PermissionDenied
-from interlock.observability.record import RequestRecord
-from interlock.storage.database import ENV_DB_URL, Database, open_database, utc_iso
 from interlock.accounting.instances import InstanceRegistry, unshared_budget_warning
 from interlock.accounting.key_auth import KeyAuthenticator
 from interlock.accounting.keys import ApiKey, SqlKeyStore
 from interlock.accounting.ledger import LedgerSink, SqlLedgerStore
+from interlock.accounting.maximum import OutputCeiling, input_tokens_of, prompt_tokens_of, requested_output
+from interlock.accounting.pricebook import PriceBook
+from interlock.accounting.ratelimits import RateLimiter, RateLimits, RateTicket
 from interlock.accounting.records import WireRecord, money_text
+from interlock.accounting.stores import open_counters
 from interlock.accounting.writer import LedgerWriter
+from interlock.config.schema import GatewayConfig
+from interlock.errors import PermissionDenied
+from interlock.observability.record import RequestRecord
+from interlock.storage.database import ENV_DB_URL, Database, open_database, utc_now_iso
 from interlock.types import Usage
 
 log = logging.getLogger("interlock.metering")
@@ -249,7 +249,7 @@ def usage_wire(rec: RequestRecord) -> WireRecord:
     """The ledger row of a finished request, made straight in wire form: ``record_wire`` of the
     ``UsageRecord`` it stands for (a frozen dataclass of 20 fields costs more to build than the row)."""
     usage, extra = rec.usage, rec.extra
-    return (utc_iso(datetime.now(UTC)), rec.request_id, rec.key_id, rec.team, extra.get("route"),
+    return (utc_now_iso(), rec.request_id, rec.key_id, rec.team, extra.get("route"),
             extra.get("category"), rec.model, rec.model_version, rec.deployment or None, usage.prompt_tokens,
             usage.completion_tokens, usage.cached_tokens, usage.estimated, money_text(rec.cost_usd),
             money_text(rec.baseline_cost_usd), int(rec.latency_s * 1000), rec.attempts, extra.get("decision"),

@@ -188,6 +188,7 @@ class ComplianceGate:
         self._inert: dict[tuple[str | None, str | None], bool] = {}
         self.scanner = scanner_for(policy.detection)
         self.attributes = {d.name: attributes_of(d) for d in deployments}
+        self._plain_recipients: dict[str, Recipient] = {}
         self.audit = open_audit_log(audit_path) if audit_path is not None else None
         self._append = append or (self.audit.append_many if self.audit is not None else None)
         # One writer thread keeps the hash chain in request order, off the event loop, a batch per
@@ -272,10 +273,14 @@ class ComplianceGate:
     def _recipient(self, name: str, decision: ComplianceDecision | None) -> Recipient:
         if decision is not None and any(v.deployment == name for v in decision.verdicts):
             return decision.recipient(name)
-        attrs = self.attributes.get(name)
-        if attrs is None:
-            return Recipient(name, "allow")
-        return Recipient(name, "allow", attrs.perimeter, attrs.region)
+        plain = self._plain_recipients.get(name)  # frozen, the same for every request: made once
+        if plain is None:
+            attrs = self.attributes.get(name)
+            plain = Recipient(name, "allow") if attrs is None else Recipient(name, "allow", attrs.perimeter,
+                                                                             attrs.region)
+            if attrs is not None:
+                self._plain_recipients[name] = plain
+        return plain
 
     def _write_batches(self) -> None:
         """Wait for an entry, let more arrive for ``_LINGER_S``, write them all in one transaction.

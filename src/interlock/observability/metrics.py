@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -41,6 +42,18 @@ class _SampleCollector(Collector):
         yield from families.values()
 
 
+@dataclass(slots=True)
+class _Series:
+    """The children a served request of one kind of outcome updates, looked up together once."""
+
+    requests: Any
+    errors: Any
+    latency: Any
+    ttft: Any = None
+    prompt_tokens: Any = None
+    completion_tokens: Any = None
+
+
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 
 
@@ -70,6 +83,7 @@ class GatewayMetrics:
         self._watched: dict[str, _SampleCollector] = {}
         # ``.labels()`` costs more than the update itself, so children are looked up once and kept.
         self._children: dict[tuple[Any, ...], Any] = {}
+        self._outcomes: dict[tuple[Any, ...], _Series] = {}  # every series one kind of outcome updates
 
     def watch(self, name: str, source: Callable[[], Sequence[Any]]) -> None:
         """Export the gauges ``source`` returns (objects with name, help, labels, value) at each scrape.
@@ -102,16 +116,31 @@ class GatewayMetrics:
             if rec.error_code is not None:
                 self.errors.labels(model, dep, rec.error_code).inc()
             return
-        self._child(self.requests, model, dep, rec.endpoint, status, stream).inc()
-        if rec.error_code is not None:
-            self._child(self.errors, model, dep, rec.error_code).inc()
-        self._child(self.latency, model, dep).observe(rec.latency_s)
+        outcome = (model, dep, rec.endpoint, rec.status, rec.stream, rec.error_code)
+        series = self._outcomes.get(outcome)
+        if series is None:  # as many as (deployment, endpoint, status, error code) combinations: bounded
+            series = self._outcomes[outcome] = _Series(
+                self._child(self.requests, model, dep, rec.endpoint, status, stream),
+                self._child(self.errors, model, dep, rec.error_code) if rec.error_code is not None else None,
+                self._child(self.latency, model, dep))
+        series.requests.inc()
+        if series.errors is not None:
+            series.errors.inc()
+        series.latency.observe(rec.latency_s)
+        # a series is exported once made: these are made when first there is something to count
         if rec.first_token_s is not None:
-            self._child(self.ttft, model, dep).observe(rec.first_token_s)
-        if rec.usage.prompt_tokens:
-            self._child(self.tokens, model, dep, "prompt").inc(rec.usage.prompt_tokens)
-        if rec.usage.completion_tokens:
-            self._child(self.tokens, model, dep, "completion").inc(rec.usage.completion_tokens)
+            if series.ttft is None:
+                series.ttft = self._child(self.ttft, model, dep)
+            series.ttft.observe(rec.first_token_s)
+        usage = rec.usage
+        if usage.prompt_tokens:
+            if series.prompt_tokens is None:
+                series.prompt_tokens = self._child(self.tokens, model, dep, "prompt")
+            series.prompt_tokens.inc(usage.prompt_tokens)
+        if usage.completion_tokens:
+            if series.completion_tokens is None:
+                series.completion_tokens = self._child(self.tokens, model, dep, "completion")
+            series.completion_tokens.inc(usage.completion_tokens)
 
     def render(self) -> bytes:
         """The exposition text. With several workers (``PROMETHEUS_MULTIPROC_DIR`` set by ``serve

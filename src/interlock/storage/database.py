@@ -8,6 +8,7 @@ through ``Dialect`` so migrations produce the same schema on both.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -94,6 +95,21 @@ def utc_iso(value: datetime) -> str:
     """A moment as UTC ISO text to the microsecond ('2025-06-10T09:00:00.000000+00:00'): exact, read back
     by ``as_datetime``, and far cheaper to pickle than a ``datetime``."""
     return to_utc(value).isoformat(timespec="microseconds")
+
+
+_SECOND: tuple[int, str] = (-1, "")  # one tuple, so threads never see a torn pair
+
+
+def utc_now_iso() -> str:
+    """``utc_iso(datetime.now(UTC))``, made from the clock without a ``datetime``: the date and time
+    of day are formatted once a second, and only the microseconds per call."""
+    global _SECOND
+    now = time.time()
+    second = int(now)
+    cached = _SECOND
+    if cached[0] != second:
+        cached = _SECOND = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+    return f"{cached[1]}.{int((now - second) * 1_000_000):06d}+00:00"
 
 
 def as_datetime(value: Any) -> datetime | None:
