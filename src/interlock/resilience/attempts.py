@@ -56,12 +56,10 @@ class Attempt:
         return out
 
     def header_item(self) -> str:
-        parts = [self.deployment, f"outcome={self.outcome.value}", f"ms={round(self.latency_s * 1000)}"]
+        item = f"{self.deployment};outcome={self.outcome.value};ms={round(self.latency_s * 1000)}"
         if self.error_code:
-            parts.append(f"code={self.error_code}")
-        if self.hedge:
-            parts.append("hedge")
-        return ";".join(parts)
+            item += f";code={self.error_code}"
+        return item + ";hedge" if self.hedge else item
 
 
 @dataclass(slots=True)
@@ -80,8 +78,10 @@ class AttemptReport:
 
     @property
     def first_choice(self) -> str | None:
-        eligible = [name for name in self.planned if name not in {n for n, _ in self.skipped}]
-        return eligible[0] if eligible else None
+        if not self.skipped:
+            return self.planned[0] if self.planned else None
+        skipped = {n for n, _ in self.skipped}
+        return next((name for name in self.planned if name not in skipped), None)
 
     @property
     def fell_back(self) -> bool:
