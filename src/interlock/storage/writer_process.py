@@ -21,11 +21,12 @@ import collections
 import logging
 import multiprocessing
 import multiprocessing.util  # its exit handler stops daemon children: registered first, it runs after ours
+import os
 import sys
 import threading
 import time
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
@@ -79,8 +80,7 @@ def _serve(conn: Connection, open_ledger: Opener | None, open_audit: Opener | No
                     ledger = open_ledger()
                 ledger.append_wire(batch)
             elif kind == "lines":  # request log lines: written to this process's stderr, the gateway's own
-                sys.stderr.write(request_lines_text(batch))
-                sys.stderr.flush()
+                write_lines(2, request_lines_text(batch).encode())
             elif kind == "audit":
                 if audit is None:
                     assert open_audit is not None, "no audit log was configured for this writer"
@@ -92,6 +92,33 @@ def _serve(conn: Connection, open_ledger: Opener | None, open_audit: Opener | No
             answer = (False, f"{type(exc).__name__}: {exc}")
         if not _answer(conn, answer):
             return
+
+
+PIPE_BUF = 4096  # POSIX: a write to a pipe of at most this many bytes is never interleaved with another's
+
+
+def line_chunks(data: bytes, limit: int = PIPE_BUF) -> Iterator[memoryview]:
+    """``data`` (whole lines) in pieces of at most ``limit`` bytes that each end a line; a longer
+    line is a piece of its own."""
+    view, start, end_of_data = memoryview(data), 0, len(data)
+    while start < end_of_data:
+        end = start + limit
+        if end >= end_of_data:
+            end = end_of_data
+        else:
+            cut = data.rfind(b"\n", start, end)
+            end = cut + 1 if cut >= 0 else (data.find(b"\n", end) + 1 or end_of_data)
+        yield view[start:end]
+        start = end
+
+
+def write_lines(fd: int, data: bytes) -> None:
+    """Write lines to ``fd`` in whole-line writes of at most ``PIPE_BUF`` bytes: the gateway writes its
+    own log lines to the same stderr, and on a pipe (a container's log driver, systemd) a larger
+    write could be split by one of them, mid-line."""
+    for piece in line_chunks(data):
+        while piece:
+            piece = piece[os.write(fd, piece):]
 
 
 def _answer(conn: Connection, answer: tuple[bool, str]) -> bool:
