@@ -20,14 +20,7 @@ from interlock.accounting.records import UsageRecord
 from interlock.compliance.audit import AuditEntry, AuditLog, Recipient, open_audit_log
 from interlock.observability.logging import JsonFormatter
 from interlock.storage.database import open_database
-from interlock.storage.writer_process import (
-    PIPE_BUF,
-    WriteFailed,
-    WriterProcess,
-    line_chunks,
-    open_ledger,
-    write_lines,
-)
+from interlock.storage.writer_process import WriteFailed, WriterProcess, open_ledger
 
 
 def _usage(n: int) -> list[UsageRecord]:
@@ -148,24 +141,3 @@ def test_request_lines_reach_stderr_from_here_when_the_child_cannot_take_them(
     writes.close()
     writes.lines.add(time.time(), _line_fields(7))  # after close: written at once, by this process
     assert [json.loads(line)["request_id"] for line in here.getvalue().splitlines()] == ["r7"]
-
-
-def test_lines_go_out_in_whole_line_writes_no_larger_than_a_pipe_writes_atomically() -> None:
-    lines = [f'{{"request_id": "r{i}", "pad": "{"x" * (i * 37 % 900)}"}}\n'.encode() for i in range(200)]
-    data = b"".join(lines)
-    pieces = [bytes(p) for p in line_chunks(data, limit=PIPE_BUF)]
-    assert b"".join(pieces) == data and len(pieces) > 1
-    assert all(len(p) <= PIPE_BUF and p.endswith(b"\n") for p in pieces)
-    long_line = b"y" * (PIPE_BUF * 2) + b"\n"  # a prompt-sized line cannot be atomic: it is written alone
-    assert [bytes(p) for p in line_chunks(b"a\n" + long_line + b"b\n")] == [b"a\n", long_line, b"b\n"]
-    read, write = os.pipe()  # more than a pipe holds: a reader drains it meanwhile
-    received: list[bytes] = []
-    reader = threading.Thread(target=lambda: received.extend(iter(lambda: os.read(read, 65536), b"")))
-    reader.start()
-    try:
-        write_lines(write, data)
-    finally:
-        os.close(write)
-        reader.join(10)
-        os.close(read)
-    assert b"".join(received) == data

@@ -1,4 +1,5 @@
-"""A child process that does the gateway's database writes: ledger batches and audit batches.
+"""A child process that does the gateway's database writes: ledger batches and audit batches; it
+also writes the request log's lines (``observability/offloaded_lines.py``).
 
 The SQL, the audit chain's hashing and the ledger's hourly roll-ups then run outside the
 process that serves requests, so they never hold its GIL against the event loop. The gateway
@@ -17,22 +18,19 @@ several times more to pickle on one side and unpickle on the other.
 from __future__ import annotations
 
 import atexit
-import collections
 import logging
 import multiprocessing
-import multiprocessing.util  # its exit handler stops daemon children: registered first, it runs after ours
-import os
-import sys
+import multiprocessing.util  # its exit handler stops daemon children: imported first, it runs after ours
 import threading
-import time
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
 from interlock.accounting.records import record_wire
 from interlock.compliance.audit import entry_wire
-from interlock.observability.logging import request_lines_text
+from interlock.observability.offloaded_lines import RequestLines, StderrLines
 
 log = logging.getLogger("interlock.writer")
 
@@ -63,12 +61,17 @@ def _serve(conn: Connection, open_ledger: Opener | None, open_audit: Opener | No
     """The child's loop: one request, one answer; ``None`` ends it."""
     ledger: _Ledger | None = None
     audit: _Audit | None = None
+    lines: StderrLines | None = None
     while True:
         try:
             message = conn.recv()
         except EOFError:
+            if lines is not None:
+                lines.close()
             return  # the gateway is gone
         if message is None:
+            if lines is not None:
+                lines.close()  # every line it was sent is written before the answer
             _answer(conn, (True, ""))
             return
         kind, batch = message
@@ -79,8 +82,10 @@ def _serve(conn: Connection, open_ledger: Opener | None, open_audit: Opener | No
                     assert open_ledger is not None, "no ledger was configured for this writer"
                     ledger = open_ledger()
                 ledger.append_wire(batch)
-            elif kind == "lines":  # request log lines: written to this process's stderr, the gateway's own
-                write_lines(2, request_lines_text(batch).encode())
+            elif kind == "lines":  # request log lines: to this process's stderr, the gateway's own
+                if lines is None:
+                    lines = StderrLines()
+                lines.put(batch)
             elif kind == "audit":
                 if audit is None:
                     assert open_audit is not None, "no audit log was configured for this writer"
@@ -92,33 +97,6 @@ def _serve(conn: Connection, open_ledger: Opener | None, open_audit: Opener | No
             answer = (False, f"{type(exc).__name__}: {exc}")
         if not _answer(conn, answer):
             return
-
-
-PIPE_BUF = 4096  # POSIX: a write to a pipe of at most this many bytes is never interleaved with another's
-
-
-def line_chunks(data: bytes, limit: int = PIPE_BUF) -> Iterator[memoryview]:
-    """``data`` (whole lines) in pieces of at most ``limit`` bytes that each end a line; a longer
-    line is a piece of its own."""
-    view, start, end_of_data = memoryview(data), 0, len(data)
-    while start < end_of_data:
-        end = start + limit
-        if end >= end_of_data:
-            end = end_of_data
-        else:
-            cut = data.rfind(b"\n", start, end)
-            end = cut + 1 if cut >= 0 else (data.find(b"\n", end) + 1 or end_of_data)
-        yield view[start:end]
-        start = end
-
-
-def write_lines(fd: int, data: bytes) -> None:
-    """Write lines to ``fd`` in whole-line writes of at most ``PIPE_BUF`` bytes: the gateway writes its
-    own log lines to the same stderr, and on a pipe (a container's log driver, systemd) a larger
-    write could be split by one of them, mid-line."""
-    for piece in line_chunks(data):
-        while piece:
-            piece = piece[os.write(fd, piece):]
 
 
 def _answer(conn: Connection, answer: tuple[bool, str]) -> bool:
@@ -144,7 +122,8 @@ class WriterProcess:
         self._start()
         self.ledger = _LedgerProxy(self)
         self.audit = _AuditProxy(self)
-        self.lines = RequestLines(self)
+        self.lines = RequestLines(partial(self.write, "lines"))
+        _LIVE.add(self)
 
     def _start(self) -> None:
         parent, child = self._context.Pipe()
@@ -206,67 +185,15 @@ class WriterProcess:
                     process.join()
 
 
-class RequestLines:
-    """Request log lines on their way to the child, which formats and writes them to the stderr it
-    shares with the gateway (``observability.logging.offload_request_lines``): the JSON encoding
-    and the write leave the serving process's GIL. As the standard handler does, lines are written
-    together at most ``delay_s`` after the first of them; when the child cannot take them, this
-    process writes them itself."""
-
-    def __init__(self, owner: WriterProcess, delay_s: float = 0.05) -> None:
-        self._owner = owner
-        self.delay_s = delay_s
-        self._waiting: collections.deque[tuple[float, dict[str, Any]]] = collections.deque()
-        self._due = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._closed = False
-        _LIVE_LINES.add(self)
-
-    def add(self, created: float, fields: dict[str, Any]) -> None:
-        """Queue one line (a ``RequestLineSink``); never blocks. Call from the event loop's thread."""
-        self._waiting.append((created, fields))
-        if self._closed:
-            self._send()
-            return
-        if not self._due.is_set():
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._send_when_due, name="request-lines", daemon=True)
-                self._thread.start()
-            self._due.set()
-
-    def _send_when_due(self) -> None:
-        while not self._closed:
-            self._due.wait()
-            time.sleep(self.delay_s)
-            self._due.clear()
-            self._send()
-
-    def _send(self) -> None:
-        waiting = self._waiting
-        batch = [waiting.popleft() for _ in range(len(waiting))]  # a line added meanwhile waits its turn
-        if not batch:
-            return
-        try:
-            self._owner.write("lines", batch)
-        except WriteFailed:  # closed, or the child is gone: the lines still reach stderr, from here
-            sys.stderr.write(request_lines_text(batch))
-            sys.stderr.flush()
-
-    def close(self) -> None:
-        """Write every waiting line; a line added later is written at once, by this process."""
-        self._closed = True
-        self._due.set()
-        self._send()
-
-
-_LIVE_LINES: weakref.WeakSet[RequestLines] = weakref.WeakSet()
+_LIVE: weakref.WeakSet[WriterProcess] = weakref.WeakSet()
 
 
 @atexit.register
-def _lines_at_exit() -> None:
-    """At interpreter exit every waiting line is written, as ``logging.shutdown`` does for the handler's."""
-    for lines in list(_LIVE_LINES):
-        lines.close()
+def _close_at_exit() -> None:
+    """At interpreter exit the request lines still waiting are written (as ``logging.shutdown`` does
+    for the handler's) and the child ends after every batch it was sent."""
+    for writes in list(_LIVE):
+        writes.close()
 
 
 class _LedgerProxy:
