@@ -250,6 +250,22 @@ def check_targets(rows: list[dict[str, Any]], labels: list[str]) -> list[str]:
     return out
 
 
+def paired_ratios(results: Results, labels: list[str]) -> list[str]:
+    """Each gateway's JSON req/s at c=64 over LiteLLM's in the same pass, run back to back: read beside the
+    verdict (a ratio of medians), as LiteLLM's own throughput moves a lot from pass to pass."""
+    peer = results.get(("litellm", False, 64))
+    out = []
+    for g in labels:
+        mine = results.get((g, False, 64))
+        if g in YARDSTICKS or not peer or not mine:
+            continue
+        ratios = [a["rps"] / b["rps"] for a, b in zip(mine, peer, strict=True) if b["rps"] > 0]
+        if ratios:
+            out.append(f"  {g}: per-pass ratio to LiteLLM (JSON, c=64): median {statistics.median(ratios):.1f}x, "
+                       f"range {min(ratios):.1f}-{max(ratios):.1f}x over {len(ratios)} passes")
+    return out
+
+
 def _verdict(gateway: str, what: str, ok: bool, value: str) -> str:
     return f"  [{'met' if ok else 'NOT met'}] {gateway}: {what}: {value}"
 
@@ -365,7 +381,7 @@ def main() -> None:
           "medians over passes (range)\n")
     print_table(rows)
     print("\ntargets (one gateway process, default features on):")
-    print("\n".join(check_targets(rows, labels)))
+    print("\n".join(check_targets(rows, labels) + paired_ratios(results, labels)))
     if args.json:
         raw = {f"{t}|{'stream' if s else 'json'}|{c}": v for (t, s, c), v in results.items()}
         args.json.write_text(orjson.dumps({"machine": machine(), "rows": rows, "raw": raw},
