@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from aiohttp import web
 from resilience.faulty_upstream import FaultyUpstream
 
 from interlock.config.deployments import OpenAIDeployment
@@ -83,3 +84,37 @@ async def test_an_answer_of_the_wrong_shape_is_malformed_and_says_what_came(
     finally:
         await provider.aclose()
     assert upstream.requests == [(fault, stream)]
+
+
+_ANSWER = {"id": "c1", "object": "chat.completion", "created": 0, "model": "chat",
+           "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}],
+           "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
+
+
+async def test_cookies_an_upstream_sets_are_never_sent_back_on_later_requests() -> None:
+    """The pooled session is shared by every caller: a cookie set while serving one (a session, a
+    sticky-routing token) would otherwise ride along on the next caller's request."""
+    cookies_seen: list[str | None] = []
+
+    async def chat(request: web.Request) -> web.Response:
+        cookies_seen.append(request.headers.get("cookie"))
+        response = web.json_response(_ANSWER)
+        response.set_cookie("session", "first-caller")
+        return response
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", chat)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    port = runner.addresses[0][1]
+    # credentials in the URL take the pooled aiohttp session (as https:// does); a host name, not an IP
+    # address, is where a cookie jar keeps cookies
+    provider = _provider(f"http://user:secret@localhost:{port}")
+    try:
+        for _ in range(3):
+            await provider.complete(ChatRequest(body={"messages": [{"role": "user", "content": "hi"}]}))
+    finally:
+        await provider.aclose()
+        await runner.cleanup()
+    assert cookies_seen == [None, None, None]

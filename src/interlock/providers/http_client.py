@@ -94,6 +94,9 @@ class UpstreamClient:
             t = self.timeouts
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self.max_connections, ttl_dns_cache=300),
+                # stateless, as the http:// pool is: a cookie an upstream set while serving one caller
+                # (a session, a sticky-routing token) must not ride along on the next caller's request
+                cookie_jar=aiohttp.DummyCookieJar(),
                 timeout=aiohttp.ClientTimeout(total=t.total + _GRACE_S, sock_connect=t.connect),
                 json_serialize=lambda o: orjson.dumps(o).decode(),
                 auto_decompress=True,
