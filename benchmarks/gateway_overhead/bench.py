@@ -223,16 +223,14 @@ def print_table(rows: list[dict[str, Any]]) -> None:
         print(line)
 
 
-def check_targets(rows: list[dict[str, Any]], labels: list[str]) -> list[str]:
-    """The five targets of the request-core renovation (issue 13), for each interlock gateway of the run:
-    one gateway process, default features on. The floor and LiteLLM are yardsticks, not judged; the
-    LiteLLM target needs ``--litellm`` (its req/s in the same run)."""
+def check_targets(rows: list[dict[str, Any]], gateways: list[str]) -> list[str]:
+    """The five targets of the request-core renovation (issue 13), for each of interlock's ``gateways``:
+    one gateway process, default features on. The LiteLLM target needs ``--litellm`` (its req/s in
+    the same run)."""
     by = {(r["target"], r["stream"], r["concurrency"]): r for r in rows}
     peer = by.get(("litellm", False, 64))
     out = []
-    for g in labels:
-        if g in YARDSTICKS:
-            continue
+    for g in gateways:
         c1, c64, s64 = by.get((g, False, 1)), by.get((g, False, 64)), by.get((g, True, 64))
         if c1:
             out.append(_verdict(g, "added p50 at c=1 <= 0.7 ms", c1["added_p50_ms"] <= 0.7, f"{c1['added_p50_ms']:.3f} ms"))
@@ -250,14 +248,14 @@ def check_targets(rows: list[dict[str, Any]], labels: list[str]) -> list[str]:
     return out
 
 
-def paired_ratios(results: Results, labels: list[str]) -> list[str]:
+def paired_ratios(results: Results, gateways: list[str]) -> list[str]:
     """Each gateway's JSON req/s at c=64 over LiteLLM's in the same pass, run back to back: read beside the
     verdict (a ratio of medians), as LiteLLM's own throughput moves a lot from pass to pass."""
     peer = results.get(("litellm", False, 64))
     out = []
-    for g in labels:
+    for g in gateways:
         mine = results.get((g, False, 64))
-        if g in YARDSTICKS or not peer or not mine:
+        if not peer or not mine:
             continue
         ratios = [a["rps"] / b["rps"] for a, b in zip(mine, peer, strict=True) if b["rps"] > 0]
         if ratios:
@@ -381,7 +379,8 @@ def main() -> None:
           "medians over passes (range)\n")
     print_table(rows)
     print("\ntargets (one gateway process, default features on):")
-    print("\n".join(check_targets(rows, labels) + paired_ratios(results, labels)))
+    judged = [g for g in labels if g not in YARDSTICKS]  # the floor and LiteLLM are yardsticks, not judged
+    print("\n".join(check_targets(rows, judged) + paired_ratios(results, judged)))
     if args.json:
         raw = {f"{t}|{'stream' if s else 'json'}|{c}": v for (t, s, c), v in results.items()}
         args.json.write_text(orjson.dumps({"machine": machine(), "rows": rows, "raw": raw},

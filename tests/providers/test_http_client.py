@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from resilience.fakes import completion
 from resilience.faulty_upstream import FaultyUpstream
 
 from interlock.config.deployments import OpenAIDeployment
@@ -86,11 +87,6 @@ async def test_an_answer_of_the_wrong_shape_is_malformed_and_says_what_came(
     assert upstream.requests == [(fault, stream)]
 
 
-_ANSWER = {"id": "c1", "object": "chat.completion", "created": 0, "model": "chat",
-           "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}],
-           "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
-
-
 async def test_cookies_an_upstream_sets_are_never_sent_back_on_later_requests() -> None:
     """The pooled session is shared by every caller: a cookie set while serving one (a session, a
     sticky-routing token) would otherwise ride along on the next caller's request."""
@@ -98,7 +94,7 @@ async def test_cookies_an_upstream_sets_are_never_sent_back_on_later_requests() 
 
     async def chat(request: web.Request) -> web.Response:
         cookies_seen.append(request.headers.get("cookie"))
-        response = web.json_response(_ANSWER)
+        response = web.json_response(completion("chat"))
         response.set_cookie("session", "first-caller")
         return response
 
